@@ -1,0 +1,140 @@
+"""Activations: each one's function and derivative side by side, registered under a plain name.
+
+Elementwise activations give their derivative da/dz from the cached pre-activation ``z`` and
+output ``a``; where the reference document states the derivative in terms of the output (sigmoid
+a(1 - a), tanh 1 - a^2) that form is used: the output is already computed, no ``exp`` is spent.
+Softmax is vector-valued: its Jacobian is not diagonal, so it supplies a vector-Jacobian product
+instead of an elementwise derivative, and the backward pass never assumes an elementwise product.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Activation:
+    """A nonlinearity sigma and the way gradients flow back through it.
+
+    Parameters
+    ----------
+    name : str
+        The shared name (``"sigmoid"``, ...); ``derive``'s symbolic catalogue uses the same.
+    function : callable
+        ``function(z) -> a`` for ``z`` of shape (n_samples, N^m).
+    derivative : callable or None
+        ``derivative(z, a) -> da/dz``, elementwise, same shape as ``z``. None for vector-valued
+        activations, which give ``vjp`` instead.
+    vjp : callable or None
+        ``vjp(grad_a, z, a) -> grad_z`` for activations whose Jacobian is not diagonal.
+    output_range : (float, float)
+        Closed bounds of the values the activation can produce (used to match it with a cost).
+    """
+
+    name: str
+    function: Callable[[Array], Array]
+    derivative: Callable[[Array, Array], Array] | None = None
+    vjp: Callable[[Array, Array, Array], Array] | None = None
+    output_range: tuple[float, float] = (-np.inf, np.inf)
+
+    def __post_init__(self):
+        if (self.derivative is None) == (self.vjp is None):
+            raise TypeError(
+                f"activation {self.name!r} must define exactly one of derivative or vjp, "
+                f"got {'both' if self.derivative else 'neither'}"
+            )
+
+    def __call__(self, z: Array) -> Array:
+        return self.function(z)
+
+    @property
+    def elementwise(self) -> bool:
+        return self.derivative is not None
+
+    def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
+        """dC/dz from dC/da: an elementwise product, or the vector-Jacobian product for softmax."""
+        if self.derivative is not None:
+            return grad_a * self.derivative(z, a)
+        return self.vjp(grad_a, z, a)
+
+    def __repr__(self) -> str:
+        return f"Activation({self.name!r})"
+
+
+# Every function here also accepts complex input (the complex-step derivative in ``verify`` feeds
+# it z + ih), so the real fast paths branch off where they use operations that are not analytic.
+
+
+def sigmoid(z: Array) -> Array:
+    """1 / (1 + e^{-z}), without overflow for any real z."""
+    if np.iscomplexobj(z):
+        return 1.0 / (1.0 + np.exp(-z))
+    e = np.exp(-np.abs(z))  # exp of a non-positive number never overflows
+    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+
+
+def softplus(z: Array) -> Array:
+    """log(1 + e^z), without overflow."""
+    if np.iscomplexobj(z):
+        positive = z.real > 0
+        return np.where(positive, z, 0) + np.log1p(np.exp(np.where(positive, -z, z)))
+    return np.logaddexp(0, z)
+
+
+def _softmax(z: Array) -> Array:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _softmax_vjp(grad_a: Array, z: Array, a: Array) -> Array:
+    # J = diag(a) - a a^T, so J^T g = a * (g - <g, a>) row by row.
+    return a * (grad_a - (grad_a * a).sum(axis=-1, keepdims=True))
+
+
+LEAKY_SLOPE = 0.01
+
+ACTIVATIONS: dict[str, Activation] = {
+    act.name: act
+    for act in (
+        Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a), output_range=(0.0, 1.0)),
+        Activation("tanh", np.tanh, lambda z, a: 1 - a * a, output_range=(-1.0, 1.0)),
+        # ReLU and leaky ReLU are not differentiable at 0; chainrule takes the derivative there to
+        # be the left one (0, and the leak), as PyTorch and scikit-learn do.
+        Activation(
+            "relu",
+            lambda z: np.maximum(z, 0),
+            lambda z, a: (z > 0).astype(z.dtype),
+            output_range=(0.0, np.inf),
+        ),
+        Activation("identity", lambda z: z, lambda z, a: np.ones_like(z)),
+        Activation(
+            "leaky_relu",
+            lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+            lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype),
+        ),
+        Activation(
+            "softplus",
+            softplus,
+            lambda z, a: sigmoid(z),
+            output_range=(0.0, np.inf),
+        ),
+        Activation("softmax", _softmax, vjp=_softmax_vjp, output_range=(0.0, 1.0)),
+    )
+}
+
+
+def get_activation(value: str | Activation, argument: str = "activation") -> Activation:
+    """The registered activation called ``value`` (or ``value`` itself when it is an Activation)."""
+    if isinstance(value, Activation):
+        return value
+    if isinstance(value, str) and value in ACTIVATIONS:
+        return ACTIVATIONS[value]
+    known = ", ".join(repr(name) for name in ACTIVATIONS)
+    raise ValueError(f"{argument} must be one of {known} or an Activation, got {value!r}")

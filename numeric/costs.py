@@ -1,0 +1,149 @@
+"""Costs: each one's per-sample value and its derivative dC/da^L side by side.
+
+A cost acts on one sample's output a^L (a row of the batch) and sums over the output units; the
+network averages over samples (or sums, with ``reduction="sum"``). Where the output activation and
+the cost fit together so that dC/dz^L collapses to a^L - y (sigmoid with cross-entropy, softmax with
+categorical cross-entropy: the reference document's example), ``FUSED`` holds the collapsed form and
+a cost value computed from z^L, so saturated outputs never give NaN or inf.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from numeric.activations import ACTIVATIONS, Activation, softplus
+
+__all__ = ["COSTS", "FUSED", "Cost", "get_cost"]
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True, eq=False)
+class Cost:
+    """A cost function C(a^L, y) of one sample, with its gradient.
+
+    Parameters
+    ----------
+    name : str
+        The shared name (``"squared_error"``, ...).
+    value : callable
+        ``value(a, y) -> (n_samples,)``: the cost of each row.
+    gradient : callable
+        ``gradient(a, y) -> (n_samples, N^L)``: dC/da^L of each row.
+    output_range : (float, float)
+        Closed bounds that the network's outputs must stay within for the cost to be defined.
+    check_targets : callable
+        ``check_targets(y)`` raises ValueError when ``y`` is outside the cost's domain.
+    """
+
+    name: str
+    value: Callable[[Array, Array], Array]
+    gradient: Callable[[Array, Array], Array]
+    output_range: tuple[float, float] = (-np.inf, np.inf)
+    check_targets: Callable[[Array], None] = lambda y: None
+
+    def __repr__(self) -> str:
+        return f"Cost({self.name!r})"
+
+
+def _clip_open_unit(a: Array) -> Array:
+    # Outside the fused paths, keep log and division away from 0 and 1 by one rounding unit.
+    if np.iscomplexobj(a):  # a complex-step evaluation: clipping would drop the imaginary part
+        return a
+    eps = np.finfo(a.dtype).eps
+    return np.clip(a, eps, 1 - eps)
+
+
+def _cross_entropy(a: Array, y: Array) -> Array:
+    a = _clip_open_unit(a)
+    return -(y * np.log(a) + (1 - y) * np.log1p(-a)).sum(axis=-1)
+
+
+def _cross_entropy_gradient(a: Array, y: Array) -> Array:
+    a = _clip_open_unit(a)
+    return (a - y) / (a * (1 - a))
+
+
+def _categorical_cross_entropy(a: Array, y: Array) -> Array:
+    return -(y * np.log(_clip_open_unit(a))).sum(axis=-1)
+
+
+def _check_unit_interval(y: Array) -> None:
+    if y.min() < 0 or y.max() > 1:
+        raise ValueError(
+            "y must lie in [0, 1] for cost 'cross_entropy', "
+            f"got values in [{y.min():g}, {y.max():g}]"
+        )
+
+
+def _check_distribution(y: Array) -> None:
+    if y.min() < 0:
+        raise ValueError(
+            f"y must be non-negative for cost 'categorical_cross_entropy', got min {y.min():g}"
+        )
+    sums = y.sum(axis=-1)
+    tol = 100 * np.finfo(y.dtype).eps * y.shape[-1]
+    bad = np.flatnonzero(np.abs(sums - 1) > tol)
+    if bad.size:
+        raise ValueError(
+            "rows of y must sum to 1 for cost 'categorical_cross_entropy', "
+            f"got row {bad[0]} summing to {sums[bad[0]]:g} ({bad.size} rows off)"
+        )
+
+
+COSTS: dict[str, Cost] = {
+    cost.name: cost
+    for cost in (
+        Cost(
+            "squared_error",
+            lambda a, y: 0.5 * ((y - a) ** 2).sum(axis=-1),
+            lambda a, y: a - y,
+        ),
+        Cost(
+            "cross_entropy",
+            _cross_entropy,
+            _cross_entropy_gradient,
+            output_range=(0.0, 1.0),
+            check_targets=_check_unit_interval,
+        ),
+        Cost(
+            "categorical_cross_entropy",
+            _categorical_cross_entropy,
+            lambda a, y: -y / _clip_open_unit(a),
+            output_range=(0.0, 1.0),
+            check_targets=_check_distribution,
+        ),
+    )
+}
+
+
+def _log_softmax(z: Array) -> Array:
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+
+
+# Output activation and cost pairs whose composition simplifies to dC/dz^L = a^L - y, each with its
+# per-sample cost computed from z^L. Keys are the registered objects themselves, so a user's own
+# "sigmoid" never takes the shortcut.
+FUSED: dict[tuple[Activation, Cost], Callable[[Array, Array], Array]] = {
+    # sum_k log(1 + e^z) - y z  ==  -(y log a + (1 - y) log(1 - a)) with a = sigmoid(z)
+    (ACTIVATIONS["sigmoid"], COSTS["cross_entropy"]): lambda z, y: (softplus(z) - y * z).sum(
+        axis=-1
+    ),
+    (ACTIVATIONS["softmax"], COSTS["categorical_cross_entropy"]): lambda z, y: (
+        -(y * _log_softmax(z)).sum(axis=-1)
+    ),
+}
+
+
+def get_cost(value: str | Cost, argument: str = "cost") -> Cost:
+    """The registered cost called ``value`` (or ``value`` itself when it is a Cost)."""
+    if isinstance(value, Cost):
+        return value
+    if isinstance(value, str) and value in COSTS:
+        return COSTS[value]
+    known = ", ".join(repr(name) for name in COSTS)
+    raise ValueError(f"{argument} must be one of {known} or a Cost, got {value!r}")

@@ -1,0 +1,91 @@
+"""Saving and loading networks as ``.npz``: architecture as JSON metadata, parameters as arrays."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from numeric.activations import ACTIVATIONS
+from numeric.costs import COSTS
+from numeric.network import Network
+
+__all__ = ["load", "save"]
+
+FORMAT = "chainrule.numeric.Network"
+VERSION = 1
+
+
+def save(network: Network, path) -> None:
+    """Write ``network`` to ``path`` through a temporary file and a rename: never half-written."""
+    for act in network.activations:
+        if ACTIVATIONS.get(act.name) is not act:
+            raise ValueError(f"only registered activations can be saved, got a custom {act!r}")
+    if COSTS.get(network.cost.name) is not network.cost:
+        raise ValueError(f"only registered costs can be saved, got a custom {network.cost!r}")
+    meta = {
+        "format": FORMAT,
+        "version": VERSION,
+        "sizes": list(network.sizes),
+        "activations": [a.name for a in network.activations],
+        "cost": network.cost.name,
+        "dtype": network.dtype.name,
+        "reduction": network.reduction,
+    }
+    arrays = {"meta": np.array(json.dumps(meta))}
+    for m, (W, b) in enumerate(network.params, start=1):
+        arrays[f"W{m}"], arrays[f"b{m}"] = W, b
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            np.savez(handle, **arrays)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load(path) -> Network:
+    """The network stored at ``path``; ValueError when the file is corrupt or does not match."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {key: data[key] for key in data.files}
+    except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
+        if isinstance(err, FileNotFoundError):
+            raise
+        raise ValueError(f"path {str(path)!r} is not a readable .npz network file: {err}") from err
+    try:
+        meta = json.loads(str(arrays.pop("meta")))
+        if meta.get("format") != FORMAT:
+            raise ValueError(f"format is {meta.get('format')!r}, expected {FORMAT!r}")
+        network = Network(
+            meta["sizes"],
+            meta["activations"],
+            meta["cost"],
+            dtype=meta["dtype"],
+            reduction=meta["reduction"],
+            seed=0,
+        )
+        expected = {f"{name}{m}" for m in range(1, network.n_layers + 1) for name in "Wb"}
+        if set(arrays) != expected:
+            raise ValueError(f"arrays {sorted(arrays)} do not match the layers {sorted(expected)}")
+        for m, (W, b) in enumerate(network.params, start=1):
+            for name, current in (("W", W), ("b", b)):
+                stored = arrays[f"{name}{m}"]
+                if stored.shape != current.shape:
+                    raise ValueError(
+                        f"{name}{m} has shape {stored.shape}, "
+                        f"the architecture needs {current.shape}"
+                    )
+        network.params = [
+            (arrays[f"W{m}"].astype(network.dtype), arrays[f"b{m}"].astype(network.dtype))
+            for m in range(1, network.n_layers + 1)
+        ]
+    except (KeyError, TypeError, ValueError, json.JSONDecodeError) as err:
+        raise ValueError(f"path {str(path)!r} is not a valid chainrule network: {err}") from err
+    return network
