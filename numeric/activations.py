@@ -30,8 +30,8 @@ class Activation:
     function : callable
         ``function(z) -> a`` for ``z`` of shape (n_samples, N^m).
     derivative : callable or None
-        ``derivative(z, a) -> da/dz``, elementwise, same shape as ``z``. None for vector-valued
-        activations, which give ``vjp`` instead.
+        ``derivative(z, a) -> da/dz``, elementwise, a new array of ``z``'s shape (the backward
+        pass multiplies into it). None for vector-valued activations, which give ``vjp``.
     vjp : callable or None
         ``vjp(grad_a, z, a) -> grad_z`` for activations whose Jacobian is not diagonal.
     output_range : (float, float)
@@ -60,9 +60,11 @@ class Activation:
 
     def backward(self, grad_a: Array, z: Array, a: Array) -> Array:
         """dC/dz from dC/da: an elementwise product, or the vector-Jacobian product for softmax."""
-        if self.derivative is not None:
-            return grad_a * self.derivative(z, a)
-        return self.vjp(grad_a, z, a)
+        if self.derivative is None:
+            return self.vjp(grad_a, z, a)
+        d = self.derivative(z, a)
+        d *= grad_a
+        return d
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"
@@ -76,8 +78,23 @@ def sigmoid(z: Array) -> Array:
     """1 / (1 + e^{-z}), without overflow for any real z."""
     if np.iscomplexobj(z):
         return 1.0 / (1.0 + np.exp(-z))
-    e = np.exp(-np.abs(z))  # exp of a non-positive number never overflows
-    return np.where(z >= 0, 1.0, e) / (1.0 + e)
+    # In place on one buffer: 4 passes over the data instead of 8 for the two-branch formula.
+    out = np.negative(z)
+    with np.errstate(over="ignore"):  # e^{-z} = inf for very negative z gives exactly 0: right
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
+
+
+def _sigmoid_derivative(z: Array, a: Array) -> Array:
+    d = 1 - a  # a(1 - a), the document's output form
+    d *= a
+    return d
+
+
+def _tanh_derivative(z: Array, a: Array) -> Array:
+    d = a * a  # 1 - a^2, the document's output form
+    return np.subtract(1, d, out=d)
 
 
 def softplus(z: Array) -> Array:
@@ -103,8 +120,8 @@ LEAKY_SLOPE = 0.01
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act
     for act in (
-        Activation("sigmoid", sigmoid, lambda z, a: a * (1 - a), output_range=(0.0, 1.0)),
-        Activation("tanh", np.tanh, lambda z, a: 1 - a * a, output_range=(-1.0, 1.0)),
+        Activation("sigmoid", sigmoid, _sigmoid_derivative, output_range=(0.0, 1.0)),
+        Activation("tanh", np.tanh, _tanh_derivative, output_range=(-1.0, 1.0)),
         # ReLU and leaky ReLU are not differentiable at 0; chainrule takes the derivative there to
         # be the left one (0, and the leak), as PyTorch and scikit-learn do.
         Activation(
