@@ -181,9 +181,13 @@ class Network:
             acts.append(a)
         return zs, acts
 
+    def _sample_costs(self, z, a, y):
+        """Each sample's cost, shape (n_samples,): from z^L where the fused form applies."""
+        return self._fused(z, y) if self._fused else self.cost.value(a, y)
+
     def _loss(self, z, a, y):
         """The batch cost as a NumPy scalar (complex when the parameters are, for complex steps)."""
-        per_sample = self._fused(z, y) if self._fused else self.cost.value(a, y)
+        per_sample = self._sample_costs(z, a, y)
         return per_sample.mean() if self.reduction == "mean" else per_sample.sum()
 
     def _backprop(self, X, y):
