@@ -6,6 +6,7 @@ Exit status: 0 on success, 1 when a check fails, 2 for usage errors (argparse's 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from pathlib import Path
 
@@ -32,18 +33,46 @@ def cmd_train(args) -> int:
     return 0
 
 
+def _bench_runner(name: str):
+    """The benchmark function of ``name``, imported only when asked for."""
+    module = importlib.import_module(f"verify.bench_{name}")
+    return getattr(module, f"bench_{name}")
+
+
 def cmd_bench(args) -> int:
     from verify.benchmarking import write_section
 
-    runners = {
-        "train": lambda: __import__("verify.bench_train", fromlist=["x"]).bench_train(),
-    }
     for name in args.what:
-        result = runners[name]()
+        result = _bench_runner(name)()
         print(result.to_markdown())
         path = write_section(args.output, result)
         print(f"wrote section {name!r} of {path}", file=sys.stderr)
     return 0
+
+
+def cmd_oracle(args) -> int:
+    from verify.adapters import load_function
+    from verify.oracle import check_gradients
+
+    grad_fn = load_function(args.function)
+    report = check_gradients(
+        grad_fn,
+        sizes=args.sizes,
+        activations=args.activation,
+        cost=args.cost,
+        layout=args.layout,
+        reduction=args.reduction,
+        dtype=args.dtype,
+        seed=args.seed,
+        n_samples=args.n_samples,
+    )
+    if args.format == "text":
+        print(report)
+    elif args.format == "json":
+        print(report.to_json())
+    else:
+        print(report.table(args.format))
+    return 0 if report.passed else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,10 +91,44 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("example", choices=["xor"], help="the example to run")
     train.add_argument("--seed", type=int, default=1, help="initialisation seed (default: 1)")
     train.add_argument("--epochs", type=int, default=1000, help="full-batch steps (default: 1000)")
-    train.add_argument(
-        "--learning-rate", type=float, default=1.0, help="step size (default: 1.0)"
-    )
+    train.add_argument("--learning-rate", type=float, default=1.0, help="step size (default: 1.0)")
     train.set_defaults(run=cmd_train)
+
+    oracle = commands.add_parser(
+        "oracle",
+        help="check someone's gradient function and name what is wrong with it",
+        description="Call FUNCTION(params, X, y) -> [(dW, db), ...] on valid parameters and data "
+        "for the architecture, compare with chainrule's reference gradient (itself cross-checked "
+        "by complex-step differences) and report, per layer and parameter, ok or the kind of "
+        "bug: sign, scale (with its factor), transpose, layer_order, shape, nonfinite, kink, "
+        "mismatch, exception. Exit 0 when it passes, 1 when not.",
+    )
+    oracle.add_argument("function", help="path/to/file.py:function or package.module:function")
+    oracle.add_argument("--sizes", type=_sizes, required=True, help="layer sizes, e.g. 2,3,1")
+    oracle.add_argument(
+        "--activation",
+        required=True,
+        type=lambda text: text.split(",") if "," in text else text,
+        help="one activation for every layer, or one per layer separated by commas",
+    )
+    oracle.add_argument("--cost", required=True, help="squared_error, cross_entropy, ...")
+    oracle.add_argument(
+        "--layout",
+        default="rows",
+        choices=["rows", "columns", "sklearn"],
+        help="how FUNCTION stores data and parameters (default: rows)",
+    )
+    oracle.add_argument("--reduction", default="mean", choices=["mean", "sum"])
+    oracle.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    oracle.add_argument("--seed", type=int, default=0, help="seed of parameters and data")
+    oracle.add_argument("--n-samples", type=int, default=8, help="batch size (default: 8)")
+    oracle.add_argument(
+        "--format",
+        default="text",
+        choices=["text", "github", "latex", "html", "json"],
+        help="text (a table and a summary, default), a github/latex/html table, or json",
+    )
+    oracle.set_defaults(run=cmd_oracle)
 
     bench = commands.add_parser(
         "bench",
