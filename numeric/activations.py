@@ -79,7 +79,10 @@ def sigmoid(z: Array) -> Array:
     if np.iscomplexobj(z):
         return 1.0 / (1.0 + np.exp(-z))
     # In place on one buffer: 4 passes over the data instead of 8 for the two-branch formula.
-    out = np.negative(z)
+    z = np.asarray(z)
+    if z.dtype.kind not in "fc":
+        z = z.astype(np.float64)
+    out = np.negative(z, out=np.empty_like(z))  # an array even for 0-d input
     with np.errstate(over="ignore"):  # e^{-z} = inf for very negative z gives exactly 0: right
         np.exp(out, out=out)
     out += 1
@@ -133,7 +136,7 @@ ACTIVATIONS: dict[str, Activation] = {
         Activation("identity", lambda z: z, lambda z, a: np.ones_like(z)),
         Activation(
             "leaky_relu",
-            lambda z: np.where(z > 0, z, LEAKY_SLOPE * z),
+            lambda z: np.where(np.asarray(z) > 0, z, LEAKY_SLOPE * np.asarray(z)),
             lambda z, a: np.where(z > 0, 1.0, LEAKY_SLOPE).astype(z.dtype),
         ),
         Activation(

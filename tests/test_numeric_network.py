@@ -187,3 +187,12 @@ def test_load_refuses_corrupt_and_mismatched_files(tmp_path):
 def test_import_numeric_does_not_import_sympy():
     code = "import sys, numeric; sys.exit('sympy' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+@pytest.mark.parametrize("name", sorted(set(ACTIVATIONS) - {"softmax"}))
+def test_elementwise_activations_accept_scalars_and_lists(name):
+    act = ACTIVATIONS[name]
+    z = [-2.0, 0.5, 3.0]
+    expected = act(np.array(z))
+    assert float(act(0.5)) == expected[1]
+    np.testing.assert_array_equal(act(z), expected)
