@@ -50,6 +50,17 @@ def cmd_bench(args) -> int:
     return 0
 
 
+def cmd_audit(args) -> int:
+    from verify.audit import run_audit, write_audit
+
+    audit = run_audit(seeds=range(args.seeds) if args.seeds else None)
+    for path in write_audit(audit, args.output, args.format):
+        print(f"wrote {path}", file=sys.stderr)
+    counts = ", ".join(f"{n} {verdict}" for verdict, n in audit.counts().items())
+    print(f"{len(audit.items)} items: {counts}")
+    return 0
+
+
 def cmd_oracle(args) -> int:
     from verify.adapters import load_function
     from verify.oracle import check_gradients
@@ -93,6 +104,28 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=1000, help="full-batch steps (default: 1000)")
     train.add_argument("--learning-rate", type=float, default=1.0, help="step size (default: 1.0)")
     train.set_defaults(run=cmd_train)
+
+    audit = commands.add_parser(
+        "audit",
+        help="audit the reference document formula by formula and write the errata",
+        description="Check every equation, table row, claim and line of the toy program of the "
+        "reference document (symbolically, by finite differences, or empirically over many "
+        "seeds) and write reports/errata.md with a verdict, the evidence and a correction each.",
+    )
+    audit.add_argument(
+        "--output", type=Path, default=REPORTS, help="directory to write to (default: reports)"
+    )
+    audit.add_argument(
+        "--format",
+        nargs="+",
+        default=["md"],
+        choices=["md", "json", "txt", "html", "tex"],
+        help="report formats (default: md)",
+    )
+    audit.add_argument(
+        "--seeds", type=int, default=None, help="seeds for the empirical claims (default: 200)"
+    )
+    audit.set_defaults(run=cmd_audit)
 
     oracle = commands.add_parser(
         "oracle",
