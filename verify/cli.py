@@ -25,6 +25,80 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _progress(label: str):
+    """A progress callback that redraws one line on stderr, or None when stderr is no terminal."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int, case) -> None:
+        end = "\n" if done == total else ""
+        print(f"\r{label} {done}/{total}: {case.label:<60}", end=end, file=sys.stderr, flush=True)
+
+    return show
+
+
+def cmd_verify(args) -> int:
+    from verify.matrix import run_matrix
+    from verify.report import render_matrix, write_matrix
+
+    matrix = run_matrix(seeds=args.seeds, progress=_progress("verify"))
+    print(render_matrix(matrix, "txt"))
+    if args.output is not None:
+        for path in write_matrix(matrix, args.output, args.format):
+            print(f"wrote {path}", file=sys.stderr)
+    failures = matrix.failures("corrected")
+    print(
+        f"{len(matrix.results)} cases in {matrix.seconds:.1f} s; corrected conventions: "
+        + (f"{len(failures)} FAILED" if failures else "all agree"),
+        file=sys.stderr,
+    )
+    return 1 if failures else 0
+
+
+def cmd_derive(args) -> int:
+    import derive
+
+    network = derive.derive_network(args.sizes, args.activation, args.cost)
+    proof = network.prove(seed=args.seed) if args.prove else None
+    text = derive.render_report(network, "latex" if args.format == "latex" else "md", proof)
+    if args.output is None:
+        print(text)
+    else:
+        from verify.files import atomic_write
+
+        print(f"wrote {atomic_write(args.output, text)}", file=sys.stderr)
+    return 0 if proof is None or proof.equal else 1
+
+
+def cmd_report(args) -> int:
+    """Regenerate everything committed in reports/ except the timings (``chainrule bench``)."""
+    import derive
+    from verify.audit import run_audit, write_audit
+    from verify.files import atomic_write
+    from verify.matrix import run_matrix
+    from verify.report import write_matrix
+
+    out = args.output
+    matrix = run_matrix(progress=_progress("verify"))
+    written = write_matrix(matrix, out, ("md", "json"))
+    written += write_audit(run_audit(), out, ("md", "json"))
+    xor = derive.derive_network([2, 2, 1], "sigmoid", "cross_entropy")
+    proof = xor.prove()
+    for fmt, suffix in (("md", "md"), ("latex", "tex")):
+        text = derive.render_report(xor, fmt, proof)
+        written.append(atomic_write(out / f"derivation-xor.{suffix}", text))
+    try:
+        from verify.plots import step_error_plot, xor_loss_plot
+    except ImportError:  # pragma: no cover - matplotlib is the optional [plot] extra
+        print("matplotlib is not installed: plots skipped", file=sys.stderr)
+    else:
+        written.append(step_error_plot(out / "finite-difference-steps.png"))
+        written.append(xor_loss_plot(out / "xor-loss.png"))
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0 if matrix.passed and proof.equal else 1
+
+
 def cmd_train(args) -> int:
     from numeric import format_xor_table, train_xor
 
@@ -92,6 +166,70 @@ def build_parser() -> argparse.ArgumentParser:
         description="Derive, compute and verify the gradients of fully connected networks.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    verify = commands.add_parser(
+        "verify",
+        help="cross-check symbolic, analytic and finite-difference gradients (the main job)",
+        description="Run the cross-check matrix: every activation and cost pair, on small "
+        "architectures and several seeds, under the corrected conventions and the reference "
+        "document taken literally. Prints the table; exit 0 when all three sources agree under "
+        "the corrected conventions (disagreements under 'as written' are findings), 1 when any "
+        "corrected comparison fails.",
+    )
+    verify.add_argument(
+        "--seeds", type=int, nargs="+", default=[0, 1], help="seeds of parameters and data"
+    )
+    verify.add_argument(
+        "--output", type=Path, default=None, help="also write reports into this directory"
+    )
+    verify.add_argument(
+        "--format",
+        nargs="+",
+        default=["md", "json"],
+        choices=["md", "txt", "tex", "html", "json"],
+        help="formats written with --output (default: md json)",
+    )
+    verify.set_defaults(run=cmd_verify)
+
+    derive_cmd = commands.add_parser(
+        "derive",
+        help="derive a small network's gradients symbolically and write the derivation",
+        description="Derive dC/dW^m and dC/db^m with SymPy from the definitions, by direct "
+        "differentiation and by the backprop recursion, and write the derivation (Markdown "
+        "with LaTeX math, or a standalone LaTeX document).",
+    )
+    derive_cmd.add_argument("--sizes", type=_sizes, required=True, help="layer sizes, e.g. 2,2,1")
+    derive_cmd.add_argument(
+        "--activation",
+        default="sigmoid",
+        type=lambda text: text.split(",") if "," in text else text,
+        help="one activation for every layer, or one per layer separated by commas",
+    )
+    derive_cmd.add_argument(
+        "--cost", default="cross_entropy", help="the cost (default: cross_entropy)"
+    )
+    derive_cmd.add_argument("--format", default="md", choices=["md", "latex"])
+    derive_cmd.add_argument(
+        "--prove",
+        action="store_true",
+        help="also prove the two routes equal and list how, per parameter (exit 1 if not)",
+    )
+    derive_cmd.add_argument("--seed", type=int, default=0, help="seed of the proof's random points")
+    derive_cmd.add_argument(
+        "--output", type=Path, default=None, help="file to write (default: stdout)"
+    )
+    derive_cmd.set_defaults(run=cmd_derive)
+
+    report = commands.add_parser(
+        "report",
+        help="regenerate every committed report in reports/ (timings excepted)",
+        description="Regenerate the verification matrix, the errata of the reference document, "
+        "the XOR network's derivation and the plots. Timings come from 'chainrule bench'.",
+    )
+    report.add_argument(
+        "--output", type=Path, default=REPORTS, help="directory to write to (default: reports)"
+    )
+    report.set_defaults(run=cmd_report)
 
     train = commands.add_parser(
         "train",
