@@ -20,6 +20,7 @@ __all__ = [
     "StopTraining",
     "fit",
     "get_optimizer",
+    "training_step",
 ]
 
 
@@ -141,6 +142,21 @@ class _Progress:
             self.stream.write("\n")
 
 
+def training_step(network, optimizer: SGD, flat_params: list[np.ndarray], X, y) -> float | None:
+    """One step of ``fit`` on a checked batch: backprop, a finiteness test, the update.
+
+    Returns the batch loss before the update, or None (and no update) when the loss or a
+    gradient is not finite.
+    """
+    loss, grads = network._backprop(X, y)
+    flat_grads = [g for pair in grads for g in pair]
+    # One sum per array is the cheapest complete test: NaN and inf propagate through it.
+    if not np.isfinite(loss + sum(g.sum() for g in flat_grads)):
+        return None
+    optimizer.step(flat_params, flat_grads)
+    return loss
+
+
 def fit(
     network,
     X,
@@ -179,18 +195,15 @@ def fit(
                     else:
                         idx = order[start : start + batch_size]
                         Xb, yb = X[idx], y[idx]
-                    loss, grads = network._backprop(Xb, yb)
-                    flat_grads = [g for pair in grads for g in pair]
-                    # One sum per array is the cheapest complete test: NaN and inf propagate.
-                    if not np.isfinite(loss + sum(g.sum() for g in flat_grads)):
+                    loss = training_step(network, opt, flat_params, Xb, yb)
+                    if loss is None:
                         history.stop_reason = "diverged"
                         raise DivergenceError(
                             f"training diverged in epoch {epoch}: the loss or a gradient became "
-                            f"non-finite (loss {loss}); the network keeps the parameters of "
-                            "the last finite step. Try a smaller learning_rate.",
+                            "non-finite; the network keeps the parameters of the last finite "
+                            "step. Try a smaller learning_rate.",
                             history,
                         )
-                    opt.step(flat_params, flat_grads)
                     total += loss * len(yb) / n if network.reduction == "mean" else loss
                 history.losses.append(total)
                 bar.update(epoch, history.losses[-1])

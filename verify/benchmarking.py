@@ -24,7 +24,9 @@ from verify.files import atomic_write
 __all__ = [
     "BenchResult",
     "limit_threads",
+    "machine_line",
     "median_time",
+    "paired_times",
     "write_section",
 ]
 
