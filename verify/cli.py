@@ -307,7 +307,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run benchmarks side by side with their peers (interleaved, same thread "
         "count, medians) and replace their sections in the performance report.",
     )
-    bench.add_argument("what", nargs="+", choices=["train"], help="which benchmarks to run")
+    bench.add_argument(
+        "what", nargs="+", choices=["train", "derive", "check"], help="which benchmarks to run"
+    )
     bench.add_argument(
         "--output",
         type=Path,
