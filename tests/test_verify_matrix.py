@@ -141,3 +141,20 @@ def test_as_written_network_uses_the_literal_formulas():
     z = np.array([[0.7]])
     assert net.activations[0](z)[0, 0] == pytest.approx(1 / (1 + np.exp(0.7)))
     assert net.cost.gradient(np.array([[0.2]]), np.array([[1.0]]))[0, 0] == pytest.approx(0.8)
+
+
+def test_symbolic_source_agrees_with_finite_differences_under_both_conventions():
+    matrix = run_matrix(pairs=DOCUMENT_PAIRS, architectures=[(2, 3, 2)], seeds=[0])
+    assert matrix.passed
+    for result in matrix.results:
+        pairs = set(result.comparisons)
+        assert ("symbolic", "finite_difference") in pairs, result.case.label
+        # derive differentiates each convention set's definitions (the document's sigmoid
+        # 1/(1 + e^z) included), so it agrees with finite differences under both sets ...
+        symbolic = result.comparisons[("symbolic", "finite_difference")]
+        assert all(f.passed for f in symbolic), result.case.label
+        # ... and the analytic side fails against it exactly as against finite differences.
+        against_symbolic = [f.kind for f in result.comparisons[("analytic", "symbolic")]]
+        against_fd = [f.kind for f in result.comparisons[("analytic", "finite_difference")]]
+        if not result.case.at_kink:
+            assert against_symbolic == against_fd, result.case.label
