@@ -41,6 +41,7 @@ import numpy as np
 import sympy as sp
 from tabulate import tabulate
 
+import derive
 import numeric
 from derive.algebra import is_zero, relation
 from derive.catalogue import ACTIVATIONS as SYMBOLIC_ACTIVATIONS
@@ -481,44 +482,22 @@ class TableRow:
 def symbolic_table_rows() -> dict[str, TableRow]:
     """The document's two tables as written, each derivative checked by differentiation.
 
-    The transcriptions (the document's formulas as SymPy expressions) are the claims; ``derive``
-    decides the relations.
+    The transcriptions and the verdicts are ``derive.check_document_tables()``'s; this keys them
+    by chainrule's names, with the derivatives in terms of z (nonlinearities) or a (costs).
     """
-    sigma_as_written = 1 / (1 + sp.exp(Z))
-    tanh_as_written = (sp.exp(Z) - sp.exp(-Z)) / (sp.exp(Z) + sp.exp(-Z))
-    relu = sp.Max(0, Z)
-    relu_stated = sp.Piecewise((0, Z < 0), (1, True))  # "0, z < 0; 1, z >= 0"
-    squared_error = sp.Rational(1, 2) * (Y - A) ** 2  # one unit of (y - a)^T (y - a) / 2
-    cross_entropy = (Y - 1) * sp.log(1 - A) - Y * sp.log(A)
-    rows = {
-        "sigmoid": (Z, sigma_as_written, sigma_as_written * (1 - sigma_as_written)),
-        "tanh": (Z, tanh_as_written, 1 - tanh_as_written**2),
-        "relu": (Z, relu, relu_stated),
-        "squared_error": (A, squared_error, Y - A),
-        "cross_entropy": (A, cross_entropy, (A - Y) / (A * (1 - A))),
-    }
     out = {}
-    for name, (variable, function, stated) in rows.items():
-        derived = sp.diff(function, variable)
-        if name == "relu":
-            found = _piecewise_relation(stated, derived, variable)
-        else:
-            found = relation(stated, derived)
-        out[name] = TableRow(name, variable, function, stated, derived, found)
-    return out
-
-
-def _piecewise_relation(stated: sp.Expr, derived: sp.Expr, variable: sp.Symbol) -> str:
-    """Relation of a non-smooth derivative, case by case: each open side of 0, and 0 itself
-    (where the one-sided derivatives of the function decide whether a derivative exists)."""
-    positive = sp.Symbol("p", positive=True)
-    sides = []
-    for sign, name in ((1, "z > 0"), (-1, "z < 0")):
-        point = sign * positive
-        sides.append(
-            f"{name}: {relation(stated.subs(variable, point), derived.subs(variable, point))}"
+    for check in derive.check_document_tables():
+        if check.table == "example":
+            continue
+        variable = check.variable
+        stated, derived = check.stated_derivative, check.derived_derivative
+        if check.table == "nonlinearities":  # in terms of z, where the output form was stated
+            stated = stated.subs(A, check.stated_function)
+            derived = derived.subs(A, check.stated_function)
+        out[check.catalogue_name] = TableRow(
+            check.catalogue_name, variable, check.stated_function, stated, derived, check.relation
         )
-    return "; ".join(sides)
+    return out
 
 
 def one_sided_derivatives(function: sp.Expr, variable: sp.Symbol, point=0) -> tuple:
@@ -1446,8 +1425,8 @@ def _relu_derivative(ctx: Context) -> Check:
     cases = [
         Case(
             f"symbolic, z != 0: {row.relation}",
-            "differs" not in row.relation and row.relation.count("equal") == 2,
-            "case split on z > 0 and z < 0",
+            row.relation == "equal where differentiable",
+            "derive compares the stated and derived derivatives off the kink",
         ),
         compared_case(
             f"numeric, z != 0: central differences at {len(points)} points", stated(points), central
