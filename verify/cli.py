@@ -25,6 +25,11 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _activations(text: str) -> str | list[str]:
+    """One activation name, or one per layer separated by commas."""
+    return text.split(",") if "," in text else text
+
+
 def _progress(label: str):
     """A progress callback that redraws one line on stderr, or None when stderr is no terminal."""
     if not sys.stderr.isatty():
@@ -202,7 +207,7 @@ def build_parser() -> argparse.ArgumentParser:
     derive_cmd.add_argument(
         "--activation",
         default="sigmoid",
-        type=lambda text: text.split(",") if "," in text else text,
+        type=_activations,
         help="one activation for every layer, or one per layer separated by commas",
     )
     derive_cmd.add_argument(
@@ -279,7 +284,7 @@ def build_parser() -> argparse.ArgumentParser:
     oracle.add_argument(
         "--activation",
         required=True,
-        type=lambda text: text.split(",") if "," in text else text,
+        type=_activations,
         help="one activation for every layer, or one per layer separated by commas",
     )
     oracle.add_argument("--cost", required=True, help="squared_error, cross_entropy, ...")
