@@ -63,7 +63,8 @@ class GradientOracle:
             One per seed, all passed.
         """
         options = {**self.defaults, **options}
-        seeds = [options.pop("seed", 0)] if seeds is None else list(seeds)
+        default_seed = options.pop("seed", 0)
+        seeds = [default_seed] if seeds is None else list(seeds)
         reports = []
         for seed in seeds:
             report = self.check(grad_fn, **options, seed=seed)
