@@ -63,8 +63,10 @@ class Activation:
         if self.derivative is None:
             return self.vjp(grad_a, z, a)
         d = self.derivative(z, a)
-        d *= grad_a
-        return d
+        if isinstance(d, np.ndarray) and d.dtype == grad_a.dtype and d is not z and d is not a:
+            d *= grad_a  # a fresh array of the right type: multiply in place
+            return d
+        return (grad_a * d).astype(grad_a.dtype, copy=False)
 
     def __repr__(self) -> str:
         return f"Activation({self.name!r})"

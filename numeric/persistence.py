@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import tempfile
@@ -14,7 +15,7 @@ from numeric.activations import ACTIVATIONS
 from numeric.costs import COSTS
 from numeric.network import Network
 
-__all__ = ["load", "save"]
+__all__ = ["atomic_write_bytes", "load", "save"]
 
 FORMAT = "chainrule.numeric.Network"
 VERSION = 1
@@ -39,18 +40,31 @@ def save(network: Network, path) -> None:
     arrays = {"meta": np.array(json.dumps(meta))}
     for m, (W, b) in enumerate(network.params, start=1):
         arrays[f"W{m}"], arrays[f"b{m}"] = W, b
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    atomic_write_bytes(path, buffer.getvalue())
+
+
+def atomic_write_bytes(path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
+
+    Nothing is ever half-written: a reader sees the old file or the new one. The file gets the
+    usual mode (0666 less the umask) rather than mkstemp's private 0600.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
+            handle.write(data)
         mask = os.umask(0)
         os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)  # mkstemp creates 0600; give the file the usual mode
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+    return path
 
 
 def load(path) -> Network:

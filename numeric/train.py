@@ -100,6 +100,11 @@ OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
 def get_optimizer(optimizer, learning_rate: float, **options) -> SGD:
     """An optimizer object from a name (``"sgd"``, ``"momentum"``, ``"adam"``) or an instance."""
     if isinstance(optimizer, SGD):
+        if options:
+            raise ValueError(
+                f"optimizer options {sorted(options)} must go to the optimizer's constructor "
+                f"when optimizer is an object, got {optimizer!r}"
+            )
         return optimizer
     if optimizer not in OPTIMIZERS:
         known = ", ".join(map(repr, OPTIMIZERS))
@@ -154,7 +159,7 @@ def training_step(network, optimizer: SGD, flat_params: list[np.ndarray], X, y) 
     if not np.isfinite(loss + sum(g.sum() for g in flat_grads)):
         return None
     optimizer.step(flat_params, flat_grads)
-    return loss
+    return float(loss)
 
 
 def fit(
@@ -207,9 +212,6 @@ def fit(
                     total += loss * len(yb) / n if network.reduction == "mean" else loss
                 history.losses.append(total)
                 bar.update(epoch, history.losses[-1])
-                if tol is not None and history.losses[-1] <= tol:
-                    history.stop_reason = f"loss <= tol ({tol:g})"
-                    break
                 try:
                     for callback in callbacks:
                         callback(epoch, history.losses[-1], network)
@@ -217,6 +219,9 @@ def fit(
                     history.stop_reason = (
                         f"stopped by callback: {stop}" if str(stop) else "callback"
                     )
+                    break
+                if tol is not None and history.losses[-1] <= tol:
+                    history.stop_reason = f"loss <= tol ({tol:g})"
                     break
             else:
                 history.stop_reason = f"completed {epochs} epochs"

@@ -32,8 +32,9 @@ def check_positive(name: str, value, *, integer: bool = False):
         value, numbers.Integral if integer else numbers.Real
     ):
         raise TypeError(f"{name} must be {kind} > 0, got {value!r}")
-    if not value > 0:  # also refuses NaN
-        raise ValueError(f"{name} must be > 0, got {value!r}")
+    if not 0 < value < float("inf"):  # also refuses NaN
+        finite = "" if integer else " and finite"
+        raise ValueError(f"{name} must be > 0{finite}, got {value!r}")
     return int(value) if integer else float(value)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import numeric
 from numeric import Network
 
 X4 = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=float)
@@ -84,8 +85,14 @@ def test_bad_construction(kwargs, error, message):
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"learning_rate": 0.0}, ValueError, r"learning_rate must be > 0, got 0.0"),
-        ({"learning_rate": -1}, ValueError, r"learning_rate must be > 0, got -1"),
+        ({"learning_rate": 0.0}, ValueError, r"learning_rate must be > 0 and finite, got 0.0"),
+        ({"learning_rate": -1}, ValueError, r"learning_rate must be > 0 and finite, got -1"),
+        ({"learning_rate": float("inf")}, ValueError, r"learning_rate must be > 0 and finite"),
+        (
+            {"optimizer": numeric.Adam(0.1), "beta1": 5.0},
+            ValueError,
+            r"optimizer options \['beta1'\]",
+        ),
         ({"learning_rate": "fast"}, TypeError, r"learning_rate must be a number > 0, got 'fast'"),
         ({"epochs": 0}, ValueError, r"epochs must be > 0, got 0"),
         ({"epochs": 2.5}, TypeError, r"epochs must be an int > 0, got 2.5"),

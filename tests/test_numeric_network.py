@@ -123,6 +123,7 @@ def test_tolerance_and_callbacks_stop_training():
     )
     assert history.losses[-1] <= 0.1 < history.losses[-2]
     assert history.epochs < 5000 and "tol" in history.stop_reason
+    assert all(type(loss) is float for loss in history.losses)
 
     seen = []
 
@@ -196,3 +197,34 @@ def test_elementwise_activations_accept_scalars_and_lists(name):
     expected = act(np.array(z))
     assert float(act(0.5)) == expected[1]
     np.testing.assert_array_equal(act(z), expected)
+
+
+def test_callbacks_see_the_epoch_that_reaches_tol():
+    seen = []
+    history = Network([2, 2, 1], seed=1).fit(
+        XOR_INPUTS,
+        XOR_TARGETS,
+        learning_rate=1.0,
+        epochs=5000,
+        tol=0.1,
+        callbacks=[lambda epoch, loss, network: seen.append(epoch)],
+        progress=False,
+    )
+    assert seen[-1] == history.epochs
+
+
+def test_custom_derivatives_of_another_type_are_not_multiplied_in_place():
+    import dataclasses
+
+    relu = ACTIVATIONS["relu"]
+    boolean = dataclasses.replace(relu, derivative=lambda z, a: z > 0)  # a bool mask
+    wide = dataclasses.replace(relu, derivative=lambda z, a: (z > 0).astype(np.float64))
+    X = np.random.default_rng(0).standard_normal((5, 3))
+    y = np.random.default_rng(1).standard_normal((5, 2))
+    reference = Network([3, 4, 2], ["relu", "identity"], "squared_error", seed=0)
+    for custom in (boolean, wide):
+        net = Network([3, 4, 2], [custom, "identity"], "squared_error", seed=0, dtype=np.float32)
+        grads = net.gradients(X, y)
+        assert all(g.dtype == np.float32 for pair in grads for g in pair)
+        expected = reference.gradients(X, y)
+        np.testing.assert_allclose(grads[0][0], expected[0][0], rtol=1e-5, atol=1e-6)

@@ -25,6 +25,16 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
+    return value
+
+
 def _activations(text: str) -> str | list[str]:
     """One activation name, or one per layer separated by commas."""
     return text.split(",") if "," in text else text
@@ -132,7 +142,7 @@ def cmd_bench(args) -> int:
 def cmd_audit(args) -> int:
     from verify.audit import run_audit, write_audit
 
-    audit = run_audit(seeds=range(args.seeds) if args.seeds else None)
+    audit = run_audit(seeds=None if args.seeds is None else range(args.seeds))
     for path in write_audit(audit, args.output, args.format):
         print(f"wrote {path}", file=sys.stderr)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in audit.counts().items())
@@ -266,7 +276,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="report formats (default: md)",
     )
     audit.add_argument(
-        "--seeds", type=int, default=None, help="seeds for the empirical claims (default: 200)"
+        "--seeds",
+        type=_positive_int,
+        default=None,
+        help="seeds for the empirical claims (default: 200)",
     )
     audit.set_defaults(run=cmd_audit)
 
@@ -329,6 +342,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
+    except FloatingPointError as err:  # numeric.DivergenceError: a finding, not a usage error
+        print(f"chainrule {args.command}: {err}", file=sys.stderr)
+        return 1
     except (ValueError, TypeError) as err:
         print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
         return 2

@@ -5,7 +5,8 @@ squared error a - y, relu'(0) = 0, the mean over the batch, W^m of shape (N^m, N
 as rows. ``AS_WRITTEN`` takes the reference document literally: its tables write the sigmoid as
 1/(1 + e^{z}) (with derivative a(1 - a)), the derivative of squared error as y - a, relu'(0) = 1,
 and its example computes dC/dz^L through the table entries instead of a fused shortcut. Its code
-averages over samples stored as columns.
+averages over the batch, as chainrule does; it stores samples as columns, a layout that changes no
+value (the oracle adapts to it).
 
 A convention set turns an activation or cost name into the objects each source of a gradient uses:
 ``numeric`` objects (function plus the stated derivative: the *analytic* side) and ``derive``

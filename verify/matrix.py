@@ -113,10 +113,12 @@ class CaseResult:
         return all(f.passed for findings in self.comparisons.values() for f in findings)
 
     def max_rel_error(self, pair: tuple[str, str]) -> float:
-        findings = self.comparisons.get(pair)
-        if not findings:
-            return math.nan
-        return max(f.max_rel_error for f in findings)
+        errors = [
+            f.max_rel_error
+            for f in self.comparisons.get(pair, ())
+            if f.max_rel_error is not None and not math.isnan(f.max_rel_error)
+        ]
+        return max(errors, default=math.nan)
 
     def layer_effects(self) -> list[str]:
         """What the analytic side's formulas do to each layer's gradient, from the findings."""

@@ -34,13 +34,12 @@ def step_error_curves(seed: int = 1, layer: int = 0, index=(0, 0)):
     W = net.params[layer][0]
 
     def loss_at(delta):
-        saved = W.copy()
-        W_trial = W.astype(np.result_type(W, delta))
+        W_trial = W.astype(np.result_type(W, delta))  # a copy: W itself stays as it is
         W_trial[index] += delta
         net.params[layer] = (W_trial, net.params[layer][1])
         zs, acts = net._trace(X.astype(W_trial.dtype))
         value = net._loss(zs[-1], acts[-1], y)
-        net.params[layer] = (saved, net.params[layer][1])
+        net.params[layer] = (W, net.params[layer][1])
         return value
 
     f0 = loss_at(0.0)

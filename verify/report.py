@@ -8,6 +8,7 @@ disagreements, which are of order one, with three significant digits.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -69,7 +70,10 @@ def matrix_tables(matrix: Matrix) -> dict[str, list[dict]]:
         for (hidden, output, cost), results in _groups(matrix, conv.name).items():
             row = {"hidden": hidden, "output": output, "cost": cost, "cases": len(results)}
             for pair in COMPARISONS:
-                row[_pair_label(pair)] = _error(max(r.max_rel_error(pair) for r in results))
+                errors = [r.max_rel_error(pair) for r in results]
+                row[_pair_label(pair)] = _error(
+                    max((e for e in errors if not math.isnan(e)), default=math.nan)
+                )
             row["verdict"] = _verdict(results)
             rows.append(row)
         tables[f"matrix:{conv.name}"] = rows
