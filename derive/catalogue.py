@@ -42,6 +42,15 @@ A = sp.Symbol("a", real=True)
 LEAKY_SLOPE = sp.Rational(1, 100)
 
 
+def _checked_definition(name, definition) -> tuple[str, Callable]:
+    """``(name, definition)`` of a catalogue entry, or the TypeError naming the bad argument."""
+    if not isinstance(name, str) or not name:
+        raise argument_error("name", "a non-empty str", name, TypeError)
+    if not callable(definition):
+        raise argument_error("definition", "callable", definition, TypeError)
+    return name, definition
+
+
 class SymbolicActivation:
     """An activation sigma given by its definition; every derivative comes from differentiation.
 
@@ -73,12 +82,7 @@ class SymbolicActivation:
         *,
         elementwise: bool = True,
     ) -> None:
-        if not isinstance(name, str) or not name:
-            raise argument_error("name", "a non-empty str", name, TypeError)
-        if not callable(definition):
-            raise argument_error("definition", "callable", definition, TypeError)
-        self.name = name
-        self.definition = definition
+        self.name, self.definition = _checked_definition(name, definition)
         self.elementwise = bool(elementwise)
         self._jacobians: dict[int, tuple] = {}
 
@@ -198,12 +202,7 @@ class SymbolicCost:
     """
 
     def __init__(self, name: str, definition: Callable) -> None:
-        if not isinstance(name, str) or not name:
-            raise argument_error("name", "a non-empty str", name, TypeError)
-        if not callable(definition):
-            raise argument_error("definition", "callable", definition, TypeError)
-        self.name = name
-        self.definition = definition
+        self.name, self.definition = _checked_definition(name, definition)
 
     def __repr__(self) -> str:
         a, y = sp.symbols("a y", real=True)
