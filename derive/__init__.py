@@ -28,7 +28,6 @@ from derive.catalogue import (
     get_activation,
     get_cost,
 )
-from derive.document import FormulaCheck, Kink, check_document_tables
 from derive.emit import CostFunction, GradientFunction
 from derive.network import (
     MAX_PARAMETERS,
@@ -39,6 +38,7 @@ from derive.network import (
 )
 from derive.proof import ParameterProof, ProofResult, prove
 from derive.report import FORMATS, render_equations, render_report
+from derive.tables import FormulaCheck, Kink, check_document_tables
 
 __all__ = [
     "ACTIVATIONS",

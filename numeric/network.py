@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from numeric import persistence
 from numeric.activations import Activation, get_activation
 from numeric.costs import FUSED, get_cost
 from numeric.train import fit
@@ -278,13 +279,9 @@ class Network:
 
     def save(self, path) -> None:
         """Write architecture and parameters to a ``.npz`` file (atomically)."""
-        from numeric.persistence import save
-
-        save(self, path)
+        persistence.save(self, path)
 
     @classmethod
     def load(cls, path) -> Network:
         """Read a network written by ``save``; a corrupt or mismatched file raises ValueError."""
-        from numeric.persistence import load
-
-        return load(path)
+        return persistence.load(path, cls)

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
-from pathlib import Path
 
 import numpy as np
 
 from numeric.activations import ACTIVATIONS
 from numeric.costs import COSTS
-from numeric.network import Network
+from numeric.files import atomic_write_bytes
 
-__all__ = ["atomic_write_bytes", "load", "save"]
+__all__ = ["load", "save"]
 
 FORMAT = "chainrule.numeric.Network"
 VERSION = 1
 
 
-def save(network: Network, path) -> None:
+def save(network, path) -> None:
     """Write ``network`` to ``path`` through a temporary file and a rename: never half-written."""
     for act in network.activations:
         if ACTIVATIONS.get(act.name) is not act:
@@ -45,30 +42,8 @@ def save(network: Network, path) -> None:
     atomic_write_bytes(path, buffer.getvalue())
 
 
-def atomic_write_bytes(path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder and a rename.
-
-    Nothing is ever half-written: a reader sees the old file or the new one. The file gets the
-    usual mode (0666 less the umask) rather than mkstemp's private 0600.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
-
-
-def load(path) -> Network:
-    """The network stored at ``path``; ValueError when the file is corrupt or does not match."""
+def load(path, network_class):
+    """The ``network_class`` stored at ``path``; ValueError if the file is corrupt or mismatched."""
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {key: data[key] for key in data.files}
@@ -80,7 +55,7 @@ def load(path) -> Network:
         meta = json.loads(str(arrays.pop("meta")))
         if meta.get("format") != FORMAT:
             raise ValueError(f"format is {meta.get('format')!r}, expected {FORMAT!r}")
-        network = Network(
+        network = network_class(
             meta["sizes"],
             meta["activations"],
             meta["cost"],

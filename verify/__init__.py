@@ -4,15 +4,14 @@
 that use it.
 """
 
-from verify.compare import Finding, compare_gradients
-from verify.finite_differences import (
+from verify.core.compare import Finding, compare_gradients
+from verify.core.finite_differences import (
     FDResult,
     directional_check,
     network_gradient,
     numerical_gradient,
 )
-from verify.layouts import Layout
-from verify.oracle import (
+from verify.oracle.check import (
     GradientReport,
     OracleError,
     assert_gradcheck,
@@ -20,6 +19,7 @@ from verify.oracle import (
     check_gradients,
     gradcheck,
 )
+from verify.oracle.layouts import Layout
 
 __all__ = [
     "FDResult",

@@ -6,7 +6,6 @@ Exit status: 0 on success, 1 when a check fails, 2 for usage errors (argparse's 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from pathlib import Path
 
@@ -53,8 +52,8 @@ def _progress(label: str):
 
 
 def cmd_verify(args) -> int:
-    from verify.matrix import run_matrix
-    from verify.report import render_matrix, write_matrix
+    from verify.matrix.report import render_matrix, write_matrix
+    from verify.matrix.run import run_matrix
 
     matrix = run_matrix(seeds=args.seeds, progress=_progress("verify"))
     print(render_matrix(matrix, "txt"))
@@ -79,7 +78,7 @@ def cmd_derive(args) -> int:
     if args.output is None:
         print(text)
     else:
-        from verify.files import atomic_write
+        from numeric.files import atomic_write
 
         print(f"wrote {atomic_write(args.output, text)}", file=sys.stderr)
     return 0 if proof is None or proof.equal else 1
@@ -88,10 +87,10 @@ def cmd_derive(args) -> int:
 def cmd_report(args) -> int:
     """Regenerate everything committed in reports/ except the timings (``chainrule bench``)."""
     import derive
-    from verify.audit import run_audit, write_audit
-    from verify.files import atomic_write
-    from verify.matrix import run_matrix
-    from verify.report import write_matrix
+    from numeric.files import atomic_write
+    from verify.audit.run import run_audit, write_audit
+    from verify.matrix.report import write_matrix
+    from verify.matrix.run import run_matrix
 
     out = args.output
     matrix = run_matrix(progress=_progress("verify"))
@@ -103,7 +102,7 @@ def cmd_report(args) -> int:
         text = derive.render_report(xor, fmt, proof)
         written.append(atomic_write(out / f"derivation-xor.{suffix}", text))
     try:
-        from verify.plots import step_error_plot, xor_loss_plot
+        from verify.bench.plots import step_error_plot, xor_loss_plot
     except ImportError:  # pragma: no cover - matplotlib is the optional [plot] extra
         print("matplotlib is not installed: plots skipped", file=sys.stderr)
     else:
@@ -122,17 +121,12 @@ def cmd_train(args) -> int:
     return 0
 
 
-def _bench_runner(name: str):
-    """The benchmark function of ``name``, imported only when asked for."""
-    module = importlib.import_module(f"verify.bench_{name}")
-    return getattr(module, f"bench_{name}")
-
-
 def cmd_bench(args) -> int:
-    from verify.benchmarking import write_section
+    from verify.bench import get_benchmark
+    from verify.bench.common import write_section
 
     for name in args.what:
-        result = _bench_runner(name)()
+        result = get_benchmark(name)()
         print(result.to_markdown())
         path = write_section(args.output, result)
         print(f"wrote section {name!r} of {path}", file=sys.stderr)
@@ -140,7 +134,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from verify.audit import run_audit, write_audit
+    from verify.audit.run import run_audit, write_audit
 
     audit = run_audit(seeds=None if args.seeds is None else range(args.seeds))
     for path in write_audit(audit, args.output, args.format):
@@ -151,8 +145,8 @@ def cmd_audit(args) -> int:
 
 
 def cmd_oracle(args) -> int:
-    from verify.adapters import load_function
-    from verify.oracle import check_gradients
+    from verify.oracle.check import check_gradients
+    from verify.oracle.loading import load_function
 
     grad_fn = load_function(args.function)
     report = check_gradients(
