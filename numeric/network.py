@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from numeric import persistence
+from numeric import kernels, persistence
 from numeric.activations import Activation, get_activation
-from numeric.costs import FUSED, get_cost
+from numeric.costs import get_cost
+from numeric.kernels import backprop, forward
 from numeric.train import fit
 from numeric.validation import check_batch, check_sizes
 
@@ -96,7 +97,6 @@ class Network:
                 f"activation {self.activations[-1].name!r} gives values in "
                 f"[{out_low:g}, {out_high:g}]"
             )
-        self._fused = FUSED.get((self.activations[-1], self.cost))
         self.seed = seed
         self.rng = np.random.default_rng(seed)
         self.init = init
@@ -142,12 +142,12 @@ class Network:
     def forward(self, X) -> np.ndarray:
         """The output a^L, shape (n_samples, N^L), for a batch X of shape (n_samples, N^0)."""
         X, _ = self.check_data(X)
-        return self._trace(X)[1][-1]
+        return forward(self.params, self.activations, X)[1][-1]
 
     def trace(self, X):
         """Every layer's pre-activation and activation: ``([z^1..z^L], [a^0..a^L])``."""
         X, _ = self.check_data(X)
-        return self._trace(X)
+        return forward(self.params, self.activations, X)
 
     def predict(self, X) -> np.ndarray:
         """Decisions: class indices for softmax outputs, 0/1 under cross-entropy, else a^L."""
@@ -161,54 +161,20 @@ class Network:
     def loss(self, X, y) -> float:
         """The batch cost: mean (or sum) over samples of the per-sample cost."""
         X, y = self.check_data(X, y)
-        zs, acts = self._trace(X)
-        return float(self._loss(zs[-1], acts[-1], y))
+        return float(kernels.loss(self.params, self.activations, self.cost, X, y, self.reduction))
 
     def gradients(self, X, y):
         """[(dC/dW^m, dC/db^m) for m = 1..L], each with its parameter's shape."""
         X, y = self.check_data(X, y)
-        return self._backprop(X, y)[1]
+        return self.loss_and_gradients(X, y)[1]
 
-    # -- unchecked kernels, shared with the trainer ----------------------------------------
+    def loss_and_gradients(self, X, y):
+        """The batch cost and ``[(dC/dW^m, dC/db^m)]`` in one pass, for arrays already checked.
 
-    def _trace(self, X):
-        zs, acts = [], [X]
-        a = X
-        for (W, b), act in zip(self.params, self.activations):
-            z = a @ W.T
-            z += b
-            a = act(z)
-            zs.append(z)
-            acts.append(a)
-        return zs, acts
-
-    def _sample_costs(self, z, a, y):
-        """Each sample's cost, shape (n_samples,): from z^L where the fused form applies."""
-        return self._fused(z, y) if self._fused else self.cost.value(a, y)
-
-    def _loss(self, z, a, y):
-        """The batch cost as a NumPy scalar (complex when the parameters are, for complex steps)."""
-        per_sample = self._sample_costs(z, a, y)
-        return per_sample.mean() if self.reduction == "mean" else per_sample.sum()
-
-    def _backprop(self, X, y):
-        """Loss and gradients for a checked batch; no delta is computed for the input layer."""
-        zs, acts = self._trace(X)
-        loss = self._loss(zs[-1], acts[-1], y)
-        a_out = acts[-1]
-        if self._fused:
-            delta = a_out - y
-        else:
-            delta = self.activations[-1].backward(self.cost.gradient(a_out, y), zs[-1], a_out)
-        if self.reduction == "mean":
-            delta *= 1.0 / X.shape[0]  # every gradient below is linear in delta^L
-        grads = [None] * self.n_layers
-        for m in range(self.n_layers - 1, -1, -1):
-            W = self.params[m][0]
-            grads[m] = (delta.T @ acts[m], delta.sum(axis=0))
-            if m > 0:
-                delta = self.activations[m - 1].backward(delta @ W, zs[m - 1], acts[m])
-        return loss, grads
+        No input checks (see ``check_data``): this is the trainer's step and the oracle's reference,
+        ``numeric.kernels.backprop`` on the network's parameters.
+        """
+        return backprop(self.params, self.activations, self.cost, X, y, self.reduction)
 
     # -- training and persistence ----------------------------------------------------------
 

@@ -153,7 +153,7 @@ def training_step(network, optimizer: SGD, flat_params: list[np.ndarray], X, y) 
     Returns the batch loss before the update, or None (and no update) when the loss or a
     gradient is not finite.
     """
-    loss, grads = network._backprop(X, y)
+    loss, grads = network.loss_and_gradients(X, y)
     flat_grads = [g for pair in grads for g in pair]
     # One sum per array is the cheapest complete test: NaN and inf propagate through it.
     if not np.isfinite(loss + sum(g.sum() for g in flat_grads)):

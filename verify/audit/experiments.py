@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import numeric
-from numeric.costs import FUSED
+from numeric import kernels
 from numeric.examples import XOR_INPUTS, XOR_TARGETS
 from verify.audit.document import PROGRAM_LINES, document_lines
 
@@ -246,9 +246,8 @@ class Ensemble:
     Notes
     -----
     Parameters are stacked along a leading seed axis: W^m of shape (S, N^m, N^{m-1}), b^m (S, N^m).
-    Forward, backward and update follow ``numeric.Network._backprop`` and SGD operation by
-    operation (including the fused a^L - y for sigmoid with cross-entropy), so each copy follows
-    the trajectory that ``numeric.Network.fit`` would.
+    Forward and backward are ``numeric.kernels``' on the stack, and the update is SGD's, so each
+    copy follows the trajectory that ``numeric.Network.fit`` would.
     """
 
     def __init__(self, sizes, activations, cost: str, seeds: Sequence[int], init: str = "normal"):
@@ -257,7 +256,6 @@ class Ensemble:
         self.sizes, self.activations, self.cost = first.sizes, first.activations, first.cost
         self.weights = [np.stack([n.params[m][0] for n in networks]) for m in range(len(sizes) - 1)]
         self.biases = [np.stack([n.params[m][1] for n in networks]) for m in range(len(sizes) - 1)]
-        self.fused = FUSED.get((self.activations[-1], self.cost)) is not None
 
     @property
     def n_copies(self) -> int:
@@ -265,39 +263,23 @@ class Ensemble:
 
     def outputs(self, X: np.ndarray) -> np.ndarray:
         """a^L of every copy, shape (S, n_samples, N^L), for X of shape (n_samples, N^0)."""
-        return self._trace(X)[1][-1]
+        return kernels.forward(self.params, self.activations, X)[1][-1]
 
-    def _trace(self, X):
-        a = np.broadcast_to(X, (self.n_copies, *X.shape))
-        zs, acts = [], [a]
-        for W, b, act in zip(self.weights, self.biases, self.activations):
-            z = np.matmul(a, W.transpose(0, 2, 1))
-            z += b[:, None, :]
-            a = act(z)
-            zs.append(z)
-            acts.append(a)
-        return zs, acts
+    @property
+    def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        return list(zip(self.weights, self.biases))
 
     def step(self, X: np.ndarray, Y: np.ndarray, learning_rate: float) -> np.ndarray:
         """One gradient-descent step on the mean cost; returns a^L before the step, (S, n, N^L)."""
-        zs, acts = self._trace(X)
-        out = acts[-1]
-        if self.fused:
-            delta = out - Y
-        else:
-            delta = self.activations[-1].backward(self.cost.gradient(out, Y), zs[-1], out)
-        delta *= 1.0 / X.shape[0]
-        for m in range(len(self.weights) - 1, -1, -1):
-            W = self.weights[m]
-            dW = np.matmul(delta.transpose(0, 2, 1), acts[m])
-            db = delta.sum(axis=1)
-            if m > 0:
-                delta = self.activations[m - 1].backward(np.matmul(delta, W), zs[m - 1], acts[m])
+        params = self.params
+        trace = kernels.forward(params, self.activations, X)
+        _, grads = kernels.backprop(params, self.activations, self.cost, X, Y, trace=trace)
+        for (W, b), (dW, db) in zip(params, grads):
             dW *= learning_rate
             db *= learning_rate
             W -= dW
-            self.biases[m] -= db
-        return out
+            b -= db
+        return trace[1][-1]
 
     def train(
         self,
@@ -758,7 +740,8 @@ def run_toy_program(repairs: Sequence[Repair] = REPAIRS, *, seed: int = 0) -> Pr
 
             def recording_init(self, *args, **kwargs):
                 built(self, *args, **kwargs)
-                initial.extend((layer.W.copy(), layer.b.copy()) for layer in self.layers)
+                if not initial:  # the program's own network, not ones built later from it
+                    initial.extend((layer.W.copy(), layer.b.copy()) for layer in self.layers)
 
             network_class.__init__ = recording_init
             exec(tail, namespace)

@@ -47,6 +47,7 @@ from derive.algebra import is_zero, relation
 from derive.catalogue import ACTIVATIONS as SYMBOLIC_ACTIVATIONS
 from derive.catalogue import SymbolicActivation
 from derive.network import derive_network
+from numeric import kernels
 from numeric.activations import sigmoid as logistic
 from numeric.examples import XOR_INPUTS, XOR_TARGETS
 from numeric.files import atomic_write
@@ -1699,13 +1700,10 @@ def batch_gradient(network: numeric.Network, X: np.ndarray, y: np.ndarray) -> li
         def loss(value):
             params = [p.astype(complex) for p in flat]
             params[index] = value
-            saved = network.params
-            network.params = list(zip(params[::2], params[1::2]))
-            try:
-                zs, acts = network._trace(X.astype(complex))
-                return network._loss(zs[-1], acts[-1], y)
-            finally:
-                network.params = saved
+            pairs = list(zip(params[::2], params[1::2]))
+            return kernels.loss(
+                pairs, network.activations, network.cost, X.astype(complex), y, network.reduction
+            )
 
         return loss
 

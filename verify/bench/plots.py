@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from numeric import Network
+from numeric import Network, kernels
 from numeric.examples import XOR_INPUTS, XOR_TARGETS
 from numeric.files import atomic_write_bytes
 
@@ -36,11 +36,10 @@ def step_error_curves(seed: int = 1, layer: int = 0, index=(0, 0)):
     def loss_at(delta):
         W_trial = W.astype(np.result_type(W, delta))  # a copy: W itself stays as it is
         W_trial[index] += delta
-        net.params[layer] = (W_trial, net.params[layer][1])
-        zs, acts = net._trace(X.astype(W_trial.dtype))
-        value = net._loss(zs[-1], acts[-1], y)
-        net.params[layer] = (W, net.params[layer][1])
-        return value
+        params = list(net.params)
+        params[layer] = (W_trial, params[layer][1])
+        X_trial = X.astype(W_trial.dtype)
+        return kernels.loss(params, net.activations, net.cost, X_trial, y, net.reduction)
 
     f0 = loss_at(0.0)
     curves = {"forward": [], "central": [], "Richardson": [], "complex step": []}

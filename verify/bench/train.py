@@ -76,8 +76,8 @@ def chainrule_stepper(
 ) -> Stepper:
     """What ``Network.fit`` runs per full-batch SGD step once its input check is done.
 
-    That is ``network._backprop``, fit's finiteness check of the loss and every gradient, and
-    ``numeric.SGD.step``.
+    That is ``network.loss_and_gradients``, fit's finiteness check of the loss and every
+    gradient, and ``numeric.SGD.step``.
 
     Parameters
     ----------
@@ -367,7 +367,8 @@ def _notes(rows, largest_sizes, n_threads, torch_gemm, repeats) -> list[str]:
         f"{LEARNING_RATE}), Xavier-initialised, one fixed random batch; every contender starts "
         "from the same parameters.",
         "chainrule: what `Network.fit` runs per step after its one-time input check: "
-        "`network._backprop(X, y)`, fit's finiteness check of the loss and every gradient, and "
+        "`network.loss_and_gradients(X, y)`, fit's finiteness check of the loss and every "
+        "gradient, and "
         "`numeric.SGD.step`.",
         "textbook: the document's `SigmoidNetwork.train` made runnable (samples as columns, "
         "b as (N^m, 1), deltas as `cost_partials`, including its wasted delta for the input "

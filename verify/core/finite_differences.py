@@ -46,14 +46,13 @@ not analytic): ``numerical_gradient`` leaves its ``kink`` all False with ``metho
 
 from __future__ import annotations
 
-import copy
 import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from numeric import Activation, Network
+from numeric import Activation, Network, kernels
 
 __all__ = [
     "METHODS",
@@ -360,18 +359,15 @@ def _mark_nonfinite(gradient: np.ndarray, error: np.ndarray) -> None:
 def network_loss(network: Network, X, y) -> Callable:
     """The batch cost of ``network`` on (X, y) as a function of its parameters.
 
-    The returned ``loss(params)`` runs the network's own forward pass and cost (``_trace`` and
-    ``_loss`` on a shallow copy that holds ``params``), so it accepts complex parameters for
-    complex steps. ``params`` is a list of (W, b) pairs shaped like ``network.params``.
+    The returned ``loss(params)`` runs the network's own forward pass and cost
+    (``numeric.kernels.loss``), so it accepts complex parameters for complex steps. ``params`` is
+    a list of (W, b) pairs shaped like ``network.params``.
     """
     _check_network(network)
     X, y = network.check_data(X, y)
 
     def loss(params):
-        clone = copy.copy(network)
-        clone.params = params
-        zs, acts = clone._trace(X)
-        return clone._loss(zs[-1], acts[-1], y)
+        return kernels.loss(params, network.activations, network.cost, X, y, network.reduction)
 
     return loss
 
@@ -514,11 +510,11 @@ class _Stacks:
             )
 
     def sample_costs(self, z, a, y):
-        """The per-sample costs that ``Network._loss`` reduces: fused from z^L, or from a^L."""
-        return self.network._sample_costs(z, a, y)
+        """The per-sample costs that the network's loss reduces: fused from z^L, or from a^L."""
+        return kernels.sample_costs(self.network.activations[-1], self.network.cost, z, a, y)
 
     def reduce(self, costs):
-        """``Network._loss``'s reduction of each copy's per-sample costs, shape (k, n) -> (k,)."""
+        """The network's reduction of each copy's per-sample costs, shape (k, n) -> (k,)."""
         return costs.mean(axis=1) if self.network.reduction == "mean" else costs.sum(axis=1)
 
     @staticmethod
@@ -613,7 +609,7 @@ def network_gradient(
     if chunk is not None and chunk < 1:
         raise ValueError(f"chunk must be > 0, got {chunk!r}")
     X, y = network.check_data(X, y)
-    zs, acts = network._trace(X)
+    zs, acts = kernels.forward(network.params, network.activations, X)
     stacks = _Stacks(
         network,
         zs,

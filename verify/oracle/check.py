@@ -23,7 +23,7 @@ cross-check.
 Examples
 --------
 >>> import numpy as np
->>> from numeric import Network
+>>> from numeric import Network, kernels
 >>> def grad_fn(params, X, y):
 ...     net = Network([3, 4, 2], "tanh", "squared_error")
 ...     net.params = params
@@ -44,7 +44,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from numeric import Network
+from numeric import Network, kernels
 from verify.core.compare import (
     Finding,
     compare_gradients,
@@ -246,7 +246,7 @@ def make_problem(network: Network, *, dtype=np.float64, n_samples: int = 8, seed
         ]
         X = rounded(rng.standard_normal((n_samples, network.sizes[0])))
         network.params = params
-        zs, _ = network._trace(X)
+        zs, _ = kernels.forward(params, network.activations, X)
         margin = min((float(np.abs(zs[m]).min()) for m in kinked), default=math.inf)
         if margin > best_margin:
             best, best_margin = (params, X), margin
@@ -465,7 +465,7 @@ def check_gradients(
     n_samples = _check_int("n_samples", n_samples, 1)
     network = Network(sizes, activations, cost, reduction=reduction, seed=seed)
     params, X, y = make_problem(network, dtype=dtype, n_samples=n_samples, seed=seed)
-    _, reference = network._backprop(X, y)
+    _, reference = network.loss_and_gradients(X, y)
     _cross_check_reference(network, X, y, reference)
 
     user_params = _copy(

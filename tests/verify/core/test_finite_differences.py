@@ -313,7 +313,7 @@ def relu_problem(z_offset: float):
 @pytest.mark.parametrize("method", METHODS)
 def test_a_preactivation_exactly_at_the_kink_is_flagged(method, perturb):
     net, X, y = relu_problem(0.0)
-    assert net._trace(X)[0][0][0, 0] == 0.0
+    assert net.trace(X)[0][0][0, 0] == 0.0
     result = network_gradient(net, X, y, method=method, perturb=perturb)
     (kW1, kb1), (kW2, kb2) = result.kink
     # Only b^1_0 moves z^1_00 (sample 0's inputs are 0), and nothing above layer 1 has a kink.
@@ -340,8 +340,8 @@ def test_a_kink_in_a_higher_layer_flags_everything_that_moves_it(perturb):
     net, X, y = problem("relu", "identity", "squared_error", sizes=(2, 3, 3, 1), n_samples=4)
     W2, b2 = net.params[1]
     for _ in range(2):  # move z^2_20 (sample 2, unit 0 of layer 2) to 0; twice to drop rounding
-        b2[0] -= net._trace(X)[0][1][2, 0]
-    zs, acts = net._trace(X)
+        b2[0] -= net.trace(X)[0][1][2, 0]
+    zs, acts = net.trace(X)
     assert abs(zs[1][2, 0]) < 1e-15
     result = network_gradient(net, X, y, method="central", perturb=perturb)
     kb1 = result.kink[0][1]

@@ -549,7 +549,7 @@ def test_make_problem_keeps_relu_pre_activations_away_from_the_kink():
 
     network = Network([4, 16, 16, 1], ["relu", "relu", "identity"], "squared_error")
     _, X, _ = make_problem(network, n_samples=8, seed=0)
-    zs, _ = network._trace(X)
+    zs, _ = network.trace(X)
     assert min(np.abs(z).min() for z in zs[:2]) > 1e-3
 
 
