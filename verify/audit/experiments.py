@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import io
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -35,6 +35,7 @@ import numeric
 from numeric import kernels
 from numeric.examples import XOR_INPUTS, XOR_TARGETS
 from verify.audit.document import PROGRAM_LINES, document_lines
+from verify.core.complex_step import complex_step
 
 __all__ = [
     "DEPTH_INITS",
@@ -49,7 +50,6 @@ __all__ = [
     "SourceLine",
     "Task",
     "XorResult",
-    "complex_step",
     "convergence_experiment",
     "convergence_tasks",
     "depth_experiment",
@@ -58,35 +58,6 @@ __all__ = [
     "run_toy_program",
     "xor_experiment",
 ]
-
-# Complex step: f(x + ih) = f(x) + ih f'(x) + O(h^2), and Im f(x + ih) / h has no cancellation, so
-# any h far below sqrt(eps) gives f'(x) to rounding; 1e-20 keeps h^2 terms below 1e-40.
-COMPLEX_STEP = 1e-20
-
-
-def complex_step(fn: Callable[[np.ndarray], np.ndarray], at) -> np.ndarray:
-    """Derivatives of ``fn`` at ``at`` by complex step, exact to rounding for analytic ``fn``.
-
-    Parameters
-    ----------
-    fn : callable
-        ``fn(x) -> array`` of any shape, accepting complex ``x`` of ``at``'s shape.
-    at : array-like
-        The real point.
-
-    Returns
-    -------
-    numpy.ndarray, shape ``at.shape + fn(at).shape``
-        ``result[idx] = d fn / d at[idx]``; for a scalar ``fn`` this is the gradient.
-    """
-    at = np.asarray(at, dtype=float)
-    columns = []
-    for idx in np.ndindex(at.shape):
-        point = at.astype(complex)
-        point[idx] += 1j * COMPLEX_STEP
-        columns.append(np.imag(np.asarray(fn(point))) / COMPLEX_STEP)
-    columns = np.array(columns)
-    return columns.reshape(at.shape + columns.shape[1:])
 
 
 class Probe:

@@ -64,7 +64,6 @@ from verify.audit.experiments import (
     QUANTILES,
     REPAIRS,
     Probe,
-    complex_step,
     convergence_experiment,
     depth_experiment,
     program_source,
@@ -73,6 +72,7 @@ from verify.audit.experiments import (
     xor_experiment,
 )
 from verify.core.compare import compare_gradients
+from verify.core.complex_step import complex_step
 
 __all__ = [
     "CONVENTION",
