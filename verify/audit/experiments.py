@@ -1,6 +1,6 @@
 """The audit's experiments: exact derivatives of one sample, the document's toy program, many seeds.
 
-Three tools serve ``verify.audit.run``:
+Three tools serve the checks (``verify.audit.checks``):
 
 ``Probe``
     One sample through a small network in the document's own column notation (z^m = W^m a^{m-1}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -11,17 +12,29 @@ import pytest
 import sympy as sp
 
 import numeric
-from verify.audit import run as audit_module
+from verify.audit import (
+    CONVENTION,
+    HOLDS,
+    IMPRECISE,
+    VERDICTS,
+    WRONG,
+    Evidence,
+    run_audit,
+    verdict_for_cases,
+    verdict_for_readings,
+    write_audit,
+)
+from verify.audit.checks import CHECKS
+from verify.audit.checks.general_parameters import range_cases
 from verify.audit.document import (
+    DOCUMENT_FILENAME,
     DOCUMENT_SHA256,
     DOCUMENT_TEXT,
-    ITEMS,
     PROGRAM_LINES,
     TABLE_LINES,
     covers,
     displayed_rows,
     document_lines,
-    get_item,
 )
 from verify.audit.experiments import (
     REPAIRS,
@@ -31,18 +44,11 @@ from verify.audit.experiments import (
     run_toy_program,
     xor_experiment,
 )
-from verify.audit.run import (
-    CONVENTION,
-    HOLDS,
-    IMPRECISE,
-    VERDICTS,
-    WRONG,
-    Case,
-    run_audit,
-    verdict_for_cases,
-    verdict_for_readings,
-    write_audit,
-)
+from verify.audit.items import ITEMS, get_item
+from verify.audit.report import render_json, render_markdown
+from verify.audit.tables import Z, one_sided_derivatives, symbolic_table_rows
+from verify.audit.transcribe import at
+from verify.audit.verdicts import compare_arrays, compared_case, evaluated_case
 
 SHARED_DOCUMENT = Path("/work/shared/reference/backpropagation-derivation.txt")
 
@@ -118,11 +124,13 @@ def audit():
 # -- the document as data ----------------------------------------------------------------------
 
 
-def test_embedded_document_is_the_reference():
-    assert hashlib.sha256(DOCUMENT_TEXT.encode()).hexdigest() == DOCUMENT_SHA256
+def test_packaged_document_is_the_reference():
+    packaged = resources.files("verify.audit").joinpath(DOCUMENT_FILENAME).read_bytes()
+    assert hashlib.sha256(packaged).hexdigest() == DOCUMENT_SHA256
+    assert packaged.decode("utf-8") == DOCUMENT_TEXT
     if not SHARED_DOCUMENT.exists():
         pytest.skip("the shared reference document is not on this machine")
-    assert SHARED_DOCUMENT.read_text(encoding="utf-8") == DOCUMENT_TEXT
+    assert SHARED_DOCUMENT.read_bytes() == packaged
 
 
 def test_every_quote_is_verbatim_in_its_line():
@@ -135,7 +143,7 @@ def test_every_quote_is_verbatim_in_its_line():
 def test_item_ids_are_unique_and_each_has_one_check():
     ids = [item.id for item in ITEMS]
     assert len(ids) == len(set(ids))
-    assert set(ids) == set(audit_module.CHECKS)
+    assert set(ids) == set(CHECKS)
     assert set(EXPECTED) == set(ids)
 
 
@@ -169,47 +177,49 @@ def test_get_item_names_unknown_ids():
 
 
 def test_verdict_for_cases():
-    assert verdict_for_cases([Case("a", True), Case("b", True)]) == HOLDS
-    assert verdict_for_cases([Case("a", True), Case("b", False)]) == WRONG
-    assert verdict_for_cases([Case("a", True), Case("b", False, convention=True)]) == CONVENTION
-    assert verdict_for_cases([Case("a", False, convention=True), Case("b", False)]) == WRONG
+    agrees, disagrees = Evidence("a", True), Evidence("b", False)
+    convention = Evidence("c", False, convention=True)
+    assert verdict_for_cases([agrees, Evidence("b", True)]) == HOLDS
+    assert verdict_for_cases([agrees, disagrees]) == WRONG
+    assert verdict_for_cases([agrees, convention]) == CONVENTION
+    assert verdict_for_cases([convention, disagrees]) == WRONG
     with pytest.raises(ValueError, match="cases must hold at least one Case"):
         verdict_for_cases([])
 
 
 def test_verdict_for_readings():
-    assert verdict_for_readings([Case("a", True)]) == HOLDS
-    assert verdict_for_readings([Case("a", False), Case("b", True)]) == IMPRECISE
-    assert verdict_for_readings([Case("a", False), Case("b", False)]) == WRONG
+    assert verdict_for_readings([Evidence("a", True)]) == HOLDS
+    assert verdict_for_readings([Evidence("a", False), Evidence("b", True)]) == IMPRECISE
+    assert verdict_for_readings([Evidence("a", False), Evidence("b", False)]) == WRONG
     with pytest.raises(ValueError, match="readings must hold at least one Case"):
         verdict_for_readings([])
 
 
 def test_a_literal_transcription_that_fails_is_a_disagreement():
     truth = np.array([1.0, 2.0])
-    assert not audit_module.evaluated_case("x", truth, audit_module.at, truth, 3).agrees
-    assert not audit_module.compared_case("negated", -truth, truth).agrees
-    assert audit_module.compare(-truth, truth).kind == "sign"
-    assert audit_module.compared_case("same", truth + 1e-15, truth).agrees
+    assert not evaluated_case("x", truth, at, truth, 3).agrees
+    assert not compared_case("negated", -truth, truth).agrees
+    assert compare_arrays(-truth, truth).kind == "sign"
+    assert compared_case("same", truth + 1e-15, truth).agrees
 
 
 def test_the_range_check_passes_the_corrected_range():
     # The same literal evaluation that refutes l = 1..N^m accepts l = 1..N^(m-1).
     probe = Probe((3, 5, 4, 2), seed=0)
-    literal = audit_module._range_cases(probe, lambda m: probe.sizes[m], "as written")
-    corrected = audit_module._range_cases(probe, lambda m: probe.sizes[m - 1], "corrected")
+    literal = range_cases(probe, lambda m: probe.sizes[m], "as written")
+    corrected = range_cases(probe, lambda m: probe.sizes[m - 1], "corrected")
     assert not any(case.agrees for case in literal)
     assert all(case.agrees for case in corrected)
 
 
 def test_symbolic_table_rows_relations():
-    rows = audit_module.symbolic_table_rows()
+    rows = symbolic_table_rows()
     assert rows["sigmoid"].relation == "negated"
     assert rows["tanh"].relation == "equal"
     assert rows["squared_error"].relation == "negated"
     assert rows["cross_entropy"].relation == "equal"
     assert rows["relu"].relation == "equal where differentiable"
-    left, right = audit_module.one_sided_derivatives(rows["relu"].function, audit_module.Z)
+    left, right = one_sided_derivatives(rows["relu"].function, Z)
     assert (left, right) == (0, 1)
 
 
@@ -217,7 +227,7 @@ def test_a_correct_sigmoid_row_is_found_equal():
     # The checker on a planted correct transcription: the logistic function with a(1 - a).
     from derive.algebra import relation
 
-    z = audit_module.Z
+    z = Z
     logistic = 1 / (1 + sp.exp(-z))
     assert relation(logistic * (1 - logistic), sp.diff(logistic, z)) == "equal"
 
@@ -262,12 +272,12 @@ def test_xor_success_rate_is_computed_from_runs(audit):
 
 
 def test_the_errata_name_every_item_and_verdict(audit):
-    markdown = audit.to_markdown()
+    markdown = render_markdown(audit)
     assert markdown.startswith("# Errata")
     for audited in audit.items:
         assert f"`{audited.item.id}`" in markdown
         assert f"**{audited.verdict}**" in markdown
-    data = json.loads(audit.to_json())
+    data = json.loads(render_json(audit))
     assert [entry["id"] for entry in data["items"]] == [item.id for item in ITEMS]
     assert data["counts"] == audit.counts()
 
@@ -277,7 +287,7 @@ def test_write_audit_all_formats(audit, tmp_path):
     assert sorted(p.name for p in written) == sorted(
         ["errata.md", "errata.json", "errata.txt", "errata.html", "errata.tex"]
     )
-    assert (tmp_path / "out" / "errata.md").read_text() == audit.to_markdown()
+    assert (tmp_path / "out" / "errata.md").read_text() == render_markdown(audit)
     assert "\\begin{tabular}" in (tmp_path / "out" / "errata.tex").read_text()
     assert [p.name for p in (tmp_path / "out").iterdir() if p.name.startswith(".")] == []
 
