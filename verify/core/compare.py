@@ -45,16 +45,21 @@ finite-difference references, their error estimate.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, replace
-from itertools import product
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 
 import numpy as np
+
+from verify.core.findings import KINDS, PASSING_KINDS, Finding
+from verify.core.params import Structure, flatten, is_pair, leaf_name
+from verify.core.summary import TABLE_HEADERS, describe_factor, findings_table, summarize
+from verify.core.validation import argument_error, check_choice, check_number
 
 __all__ = [
     "KINDS",
     "LAYER_FLOOR",
     "PASSING_KINDS",
+    "TABLE_HEADERS",
     "Finding",
     "compare_gradients",
     "default_tolerances",
@@ -64,21 +69,7 @@ __all__ = [
     "summarize",
 ]
 
-KINDS = (
-    "ok",
-    "kink",
-    "nonfinite",
-    "shape",
-    "transpose",
-    "sign",
-    "scale",
-    "layer_order",
-    "mismatch",
-    "exception",
-    "type",
-    "mutation",
-)
-PASSING_KINDS = ("ok", "kink")
+REFERENCES = ("exact", "finite_difference")  # the kinds of reference default_tolerances knows
 
 # A parameter's gradient smaller than this fraction of the whole gradient's RMS is judged against
 # that fraction (see the module docstring): below it, differences are rounding noise.
@@ -115,82 +106,9 @@ def default_tolerances(dtype=np.float64, reference: str = "exact") -> tuple[floa
         ``atol`` is 0: tiny entries are handled by the scale floor of the relative error.
     """
     eps = float(np.finfo(np.dtype(dtype)).eps)
-    if reference == "exact":
+    if check_choice("reference", reference, REFERENCES) == "exact":
         return 4 * math.sqrt(eps), 0.0
-    if reference == "finite_difference":
-        return eps ** (1 / 3), 0.0
-    raise ValueError(f"reference must be 'exact' or 'finite_difference', got {reference!r}")
-
-
-@dataclass(frozen=True)
-class Finding:
-    """What one parameter's candidate gradient is, compared with the reference.
-
-    Attributes
-    ----------
-    layer : int or None
-        Layer m = 1..L for (W, b) gradients, array position 1..k for a flat list of arrays; None for
-        a finding about the whole call (``"exception"``, ``"type"``, a wrong number of layers,
-        ``"mutation"`` of X or y).
-    param : {"W", "b"} or None
-        None for flat lists of arrays and whole-call findings.
-    kind : str
-        One of ``KINDS``; ``"ok"`` and ``"kink"`` pass.
-    max_rel_error : float or None
-        Largest relative error (see the module docstring), None when shapes differ.
-    worst_index : tuple of int or None
-        Where it occurs, in the candidate's array.
-    candidate_value, reference_value : float or None
-        The two values there.
-    factor : float or None
-        candidate / reference for ``"scale"`` (and -1 for ``"sign"``).
-    other_layer : int or None
-        For ``"layer_order"``: the layer whose gradient the candidate holds.
-    detail : str
-        One readable sentence or two.
-    """
-
-    layer: int | None
-    param: str | None
-    kind: str
-    max_rel_error: float | None = None
-    worst_index: tuple[int, ...] | None = None
-    candidate_value: float | None = None
-    reference_value: float | None = None
-    factor: float | None = None
-    other_layer: int | None = None
-    detail: str = ""
-
-    @property
-    def passed(self) -> bool:
-        return self.kind in PASSING_KINDS
-
-    @property
-    def name(self) -> str:
-        """``"W^2"``, ``"b^1"``, ``"[3]"`` (flat list) or ``"-"`` (whole call)."""
-        return _leaf_name(self.layer, self.param)
-
-    def to_dict(self) -> dict:
-        """JSON-ready: plain floats, ints, lists and strings."""
-        out = asdict(self)
-        out["worst_index"] = list(self.worst_index) if self.worst_index is not None else None
-        for key in ("max_rel_error", "candidate_value", "reference_value", "factor"):
-            out[key] = _json_float(out[key])
-        out["passed"] = self.passed
-        return out
-
-
-def _json_float(value):
-    if value is None:
-        return None
-    value = float(value)
-    return value if math.isfinite(value) else str(value)
-
-
-def _leaf_name(layer, param) -> str:
-    if layer is None:
-        return "-"
-    return f"{param}^{layer}" if param else f"[{layer}]"
+    return eps ** (1 / 3), 0.0
 
 
 # -- structures -------------------------------------------------------------------------------
@@ -203,44 +121,32 @@ class _Leaf:
     array: np.ndarray  # float64 (reference side) or the candidate as given
 
 
-def _is_pair(item) -> bool:
-    return isinstance(item, (tuple, list)) and len(item) == 2
-
-
-def _reference_leaves(reference) -> list[_Leaf]:
+def _reference_leaves(reference) -> tuple[list[_Leaf], Structure]:
     """Label a reference gradient's arrays: (m, "W"/"b") for pairs, (i, None) for a flat list."""
-    if not isinstance(reference, (list, tuple)) or len(reference) == 0:
-        raise TypeError(
-            "reference must be a non-empty list of (dW, db) pairs or of arrays, "
-            f"got {type(reference).__name__}"
-        )
-    if all(_is_pair(item) for item in reference):
-        return [
-            _Leaf(m, param, _as_float64(array, f"reference[{m - 1}][{k}]"))
-            for m, pair in enumerate(reference, start=1)
-            for k, (param, array) in enumerate(zip("Wb", pair))
-        ]
-    return [
-        _Leaf(i, None, _as_float64(array, f"reference[{i - 1}]"))
-        for i, array in enumerate(reference, start=1)
-    ]
+    arrays, structure = flatten(reference, "reference", leaf=_as_float64, named=True)
+    leaves = [_Leaf(layer, param, a) for (layer, param), a in zip(structure.labels(), arrays)]
+    return leaves, structure
 
 
-def _as_float64(array, name: str) -> np.ndarray:
+def _as_float64(array, path: str) -> np.ndarray:
     out = np.asarray(array)
     if out.dtype == object or not np.issubdtype(out.dtype, np.number) or np.iscomplexobj(out):
-        raise TypeError(f"{name} must be an array of real numbers, got dtype {out.dtype}")
+        raise argument_error(
+            path, "an array of real numbers", error=TypeError, got=f"dtype {out.dtype}"
+        )
     return out.astype(np.float64)
 
 
-def _same_structure(like, values, name: str) -> list[np.ndarray]:
+def _same_structure(like: Structure, values, name: str) -> list[np.ndarray]:
     """Arrays of ``values`` (uncertainties or kink masks) in the order of ``like``'s leaves."""
-    leaves = []
-    if not isinstance(values, (list, tuple)) or len(values) != len(like):
-        raise ValueError(f"{name} must have the reference's structure, got {type(values).__name__}")
-    for item in values:
-        leaves.extend(item if _is_pair(item) else [item])
-    return [np.asarray(v) for v in leaves]
+    expected = "structured like `reference`"
+    if not isinstance(values, (list, tuple)):
+        raise argument_error(name, expected, got=type(values).__name__)
+    leaves, structure = flatten(values, name, leaf=lambda value, path: np.asarray(value))
+    if structure.pairs != like.pairs or structure.n_leaves != like.n_leaves:
+        got = f"{structure.n_leaves} arrays in {structure.n_items} items"
+        raise argument_error(name, expected, got=f"{got} for {like.n_leaves} in {like.n_items}")
+    return leaves
 
 
 _MISSING = object()  # stands for the arrays of a layer whose structure was already reported
@@ -302,7 +208,7 @@ def _layer_count_finding(items, leaves, expected) -> Finding:
     """A wrong number of layers, with the layers the returned entries turn out to hold."""
     holds = []
     for position, item in enumerate(items, start=1):
-        arrays = list(item) if _is_pair(item) else [item]
+        arrays = list(item) if is_pair(item) else [item]
         for array in arrays:
             try:
                 array = np.asarray(array, dtype=np.float64)
@@ -310,7 +216,7 @@ def _layer_count_finding(items, leaves, expected) -> Finding:
                 continue
             for leaf in leaves:
                 if array.shape == leaf.array.shape and np.allclose(array, leaf.array, rtol=1e-4):
-                    holds.append(f"entry {position} holds {_leaf_name(leaf.layer, leaf.param)}")
+                    holds.append(f"entry {position} holds {leaf_name(leaf.layer, leaf.param)}")
                     break
     known = f" ({'; '.join(holds)})" if holds else ""
     return _whole("shape", f"returned {len(items)} entries, expected {expected}{known}")
@@ -471,7 +377,7 @@ class _Comparer:
             **base,
             kind="layer_order",
             other_layer=leaf.layer,
-            detail=f"holds {_leaf_name(leaf.layer, leaf.param)}'s gradient",
+            detail=f"holds {leaf_name(leaf.layer, leaf.param)}'s gradient",
             **numbers,
         )
 
@@ -498,7 +404,7 @@ class _Comparer:
         for other, other_leaf in enumerate(self.leaves):
             if other != index and other_leaf.array.shape == candidate.shape:
                 if self.agrees(candidate, other):
-                    name = _leaf_name(other_leaf.layer, other_leaf.param)
+                    name = leaf_name(other_leaf.layer, other_leaf.param)
                     if other_leaf.layer == leaf.layer:
                         return Finding(
                             **base,
@@ -566,97 +472,6 @@ def _value_at(array: np.ndarray, index) -> float | None:
         return None
 
 
-# -- factors ----------------------------------------------------------------------------------
-
-
-def _named_candidates(named_factors: Mapping[str, float]) -> list[tuple[str, float]]:
-    """Labelled products c * f * g of a constant c in {1, 2, 1/2} and up to two named factors
-    f, g (each possibly inverted), simplest first: ``"n_samples"``, ``"2/n_outputs"``, ...
-    """
-    named = [(name, float(v)) for name, v in named_factors.items() if v and float(v) != 1.0]
-    terms = [((), (), 1.0)]  # (numerator names, denominator names, value)
-    for name, value in named:
-        terms += [((name,), (), value), ((), (name,), 1 / value)]
-    for (first, value_a), (second, value_b) in product(named, named):
-        if first < second:
-            for sign_a, sign_b in product((1, -1), (1, -1)):
-                num = tuple(n for n, sign in ((first, sign_a), (second, sign_b)) if sign > 0)
-                den = tuple(n for n, sign in ((first, sign_a), (second, sign_b)) if sign < 0)
-                terms.append((num, den, value_a**sign_a * value_b**sign_b))
-    out = []
-    for (c_num, c_den, const), (num, den, value) in product(
-        [((), (), 1.0), (("2",), (), 2.0), ((), ("2",), 0.5)], terms
-    ):
-        label = _fraction(c_num + num, c_den + den)
-        if label:
-            out.append((label, const * value))
-    return out
-
-
-def _fraction(numerator: tuple[str, ...], denominator: tuple[str, ...]) -> str:
-    """``"2*n"``, ``"1/n"``, ``"2/(n*k)"``; empty for 1."""
-    if not numerator and not denominator:
-        return ""
-    top = "*".join(numerator) or "1"
-    if not denominator:
-        return top
-    bottom = denominator[0] if len(denominator) == 1 else f"({'*'.join(denominator)})"
-    return f"{top}/{bottom}"
-
-
-def _complexity(label: str) -> int:
-    return len(
-        [
-            part
-            for part in label.replace("(", "").replace(")", "").replace("/", "*").split("*")
-            if part not in ("", "1")
-        ]
-    )
-
-
-def describe_factor(factor: float, named_factors: Mapping[str, float] | None = None) -> str:
-    """A readable name for a scale factor: ``"8 (= n_samples: summed where ...)"``.
-
-    Parameters
-    ----------
-    factor : float
-        candidate / reference.
-    named_factors : mapping of str to float, optional
-        Quantities the factor may be made of (``{"n_samples": 8, "n_outputs": 3}``); products
-        with 2 and 1/2 and of two of them are tried too.
-    """
-    magnitude = abs(factor)
-    labels = []
-    for label, value in _named_candidates(named_factors or {}):
-        if math.isclose(magnitude, value, rel_tol=1e-6) and label not in labels:
-            labels.append(label)
-    if labels:  # the simplest explanations only: fewest quantities multiplied together
-        fewest = min(_complexity(label) for label in labels)
-        labels = [label for label in labels if _complexity(label) == fewest]
-    reasons = {
-        "n_samples": "a sum over the batch where the mean is expected",
-        "1/n_samples": "a mean over the batch where the sum is expected",
-        "2": "the cost's 1/2 missing, or a derivative doubled",
-        "1/2": "an extra 1/2 in the cost or its derivative",
-    }
-    sign = "-" if factor < 0 else ""
-    explanations = []
-    for label in labels[:3]:
-        reason = f": {reasons[label]}" if label in reasons else ""
-        explanations.append(f"{sign}{label}{reason}")
-    text = f"{factor:.6g}"
-    if explanations:
-        text += " (= " + ", or ".join(explanations) + ")"
-    if factor < 0:
-        text += (
-            "; negated as well"
-            if labels
-            else f"; negative: an update step -learning_rate * gradient with learning_rate "
-            f"{magnitude:.6g}?"
-        )
-    return text
-
-
 # -- the whole gradient -----------------------------------------------------------------------
 
 
@@ -698,24 +513,24 @@ def compare_gradients(
         In the reference's order (layer 1 W, layer 1 b, layer 2 W, ...); a malformed candidate
         (not a list, a wrong number of layers) gives one finding with ``layer=None``.
     """
-    leaves = _reference_leaves(reference)
+    leaves, structure = _reference_leaves(reference)
     for leaf in leaves:
         if not np.isfinite(leaf.array).all():
-            raise ValueError(
-                f"reference must be finite, got NaN/Inf in {_leaf_name(leaf.layer, leaf.param)}"
+            raise argument_error(
+                "reference", "finite", got=f"NaN/Inf in {leaf_name(leaf.layer, leaf.param)}"
             )
     uncertainties = (
         [np.zeros_like(leaf.array) for leaf in leaves]
         if uncertainty is None
         else [
             np.asarray(u, dtype=np.float64)
-            for u in _same_structure(reference, uncertainty, "uncertainty")
+            for u in _same_structure(structure, uncertainty, "uncertainty")
         ]
     )
     kink_masks = (
         [None] * len(leaves)
         if kinks is None
-        else [np.asarray(k, dtype=bool) for k in _same_structure(reference, kinks, "kinks")]
+        else [np.asarray(k, dtype=bool) for k in _same_structure(structure, kinks, "kinks")]
     )
     arrays, structure_findings = _candidate_arrays(candidate, reference, leaves)
     if not arrays:
@@ -724,22 +539,14 @@ def compare_gradients(
         dtype = least_precise_dtype(arrays)
     default_rtol, default_atol = default_tolerances(dtype)
     tolerance = _Tolerance(
-        rtol=default_rtol if rtol is None else _check_tolerance("rtol", rtol),
-        atol=default_atol if atol is None else _check_tolerance("atol", atol),
+        rtol=default_rtol if rtol is None else check_number("rtol", rtol),
+        atol=default_atol if atol is None else check_number("atol", atol),
     )
     comparer = _Comparer(leaves, tolerance, uncertainties, kink_masks, dict(named_factors or {}))
     findings = [
         comparer.compare(i, array) for i, array in enumerate(arrays) if array is not _MISSING
     ]
     return structure_findings + _note_reach(findings)
-
-
-def _check_tolerance(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise TypeError(f"{name} must be a number >= 0, got {value!r}")
-    if not value >= 0 or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
 
 
 def least_precise_dtype(arrays) -> np.dtype:
@@ -771,165 +578,3 @@ def _note_reach(findings: list[Finding]) -> list[Finding]:
         else f
         for f in findings
     ]
-
-
-def summarize(findings: Sequence[Finding]) -> str:
-    """A few sentences on the whole gradient: which parameters fail and the pattern they make.
-
-    Patterns recognised: one factor shared by every failing parameter (named when possible, with
-    the bias-only and weight-only cases called out); the whole gradient negated; layers swapped
-    (reversed order); and mismatches confined to layers 1..m with the layers above right, which
-    locates the error in the backward step into layer m.
-    """
-    if not findings:
-        return "No parameters compared."
-    calls = [f for f in findings if f.layer is None or f.kind == "mutation" or _layer_level(f)]
-    compared = [f for f in findings if f not in calls]
-    per_param = [f for f in compared if f.param in ("W", "b")]
-    failing = [f for f in compared if not f.passed]
-    lines = [f"{f.detail}." for f in calls if not f.passed]
-    if not lines and not failing:
-        errors = [
-            f.max_rel_error for f in compared if f.kind == "ok" and f.max_rel_error is not None
-        ]
-        worst = f" (max relative error {max(errors):.2g})" if errors else ""
-        kinks = sum(f.kind == "kink" for f in compared)
-        kink_note = f"; {kinks} differ only at kinks" if kinks else ""
-        return f"All {len(compared)} parameters agree with the reference{worst}{kink_note}."
-    if failing:
-        lines.append(
-            f"{len(failing)} of {len(compared)} parameters fail: "
-            + ", ".join(f"{f.name} {f.kind}" for f in failing)
-            + "."
-        )
-    unreadable: dict[str, list[str]] = {}  # what came back instead of an array, and where
-    for f in failing:
-        if f.kind == "type":
-            unreadable.setdefault(f.detail, []).append(f.name)
-    lines += [f"{', '.join(names)}: {detail}." for detail, names in unreadable.items()]
-    kinds = {f.kind for f in failing}
-    if kinds == {"scale"}:
-        lines.append(_scale_pattern(failing, compared))
-    elif kinds == {"sign"}:
-        lines.append(
-            "The whole gradient is negated: a sign error in the output delta (y - a instead of "
-            "a - y), or the descent direction returned instead of the gradient."
-            if len(failing) == len(compared)
-            else "These parameters are negated."
-        )
-    elif kinds == {"layer_order"}:
-        moves = ", ".join(f"{f.name} holds layer {f.other_layer}'s" for f in failing)
-        n_layers = max(f.layer for f in per_param) if per_param else 0
-        reversed_order = all(f.other_layer == n_layers + 1 - f.layer for f in failing)
-        lines.append(
-            ("The layers come in reversed order" if reversed_order else "Layers are swapped")
-            + f": {moves}."
-        )
-    if per_param and "mismatch" in kinds and kinds <= {"mismatch", "scale", "sign"}:
-        lines.extend(_depth_pattern(per_param))
-    return " ".join(lines)
-
-
-def _layer_level(finding: Finding) -> bool:
-    """A finding about one layer's whole entry (not a (dW, db) pair), not about one array."""
-    return finding.kind == "type" and finding.detail.startswith(f"layer {finding.layer}:")
-
-
-def _scale_pattern(failing, findings) -> str:
-    factors = [f.factor for f in failing]
-    if not all(math.isclose(k, factors[0], rel_tol=1e-6) for k in factors):
-        return (
-            "Different factors per parameter: "
-            + ", ".join(f"{f.name} x{f.factor:.6g}" for f in failing)
-            + "."
-        )
-    detail = failing[0].detail.removeprefix("scaled by ")
-    params = {f.param for f in failing}
-    passing_params = {f.param for f in findings if f.passed}
-    if (
-        params == {"b"}
-        and "W" in passing_params
-        and len(failing) == sum(f.param == "b" for f in findings)
-    ):
-        return f"Every bias gradient is scaled by {detail} while the weight gradients are right."
-    if (
-        params == {"W"}
-        and "b" in passing_params
-        and len(failing) == sum(f.param == "W" for f in findings)
-    ):
-        return f"Every weight gradient is scaled by {detail} while the bias gradients are right."
-    if len(failing) == len(findings):
-        return f"The whole gradient is scaled by {detail}" + ("" if detail.endswith("?") else ".")
-    return f"These parameters are scaled by {detail}" + ("" if detail.endswith("?") else ".")
-
-
-def _depth_pattern(per_param) -> list[str]:
-    """Where in the backward pass the error enters, from which layers and parameters are wrong.
-
-    Weights wrong with every bias right: the deltas are right, the error is in dW alone. Layers
-    1..m wrong with the layers above right: the error enters the backward step into layer m.
-    """
-    layers = sorted({f.layer for f in per_param})
-    failing = [f for f in per_param if not f.passed]
-    if failing and all(f.param == "W" for f in failing):
-        return [
-            "Only weight gradients are wrong and every bias gradient is right: the deltas are "
-            "right, so the error is in dW^m = delta^m a^(m-1)^T itself (the activations of the "
-            "layer below, their orientation) or in a term added to dW alone, such as an L2 "
-            "penalty (weight decay)."
-        ]
-    wrong = sorted({f.layer for f in failing})
-    if not wrong or wrong != list(range(1, wrong[-1] + 1)):
-        return []
-    top = wrong[-1]
-    if top == layers[-1]:
-        if len(wrong) == 1:
-            return ["Only the output layer is wrong."]
-        return [
-            f"Every layer is wrong: the error is already in the output delta (delta^{top} = "
-            "dC/dz^L: the cost's derivative or the output activation's), or in every layer's step."
-        ]
-    below = f"layers 1..{top}" if top > 1 else "layer 1"
-    return [
-        f"Wrong in {below}, right above: the error enters the backward step into layer {top} "
-        f"(delta^{top} = (W^{top + 1}^T delta^{top + 1}) * sigma^{top}'(z^{top})), e.g. layer "
-        f"{top}'s activation derivative; every layer below inherits it."
-    ]
-
-
-# -- tables -----------------------------------------------------------------------------------
-
-TABLE_HEADERS = (
-    "layer",
-    "param",
-    "kind",
-    "max rel err",
-    "worst at",
-    "yours",
-    "reference",
-    "explanation",
-)
-
-
-def findings_table(findings: Sequence[Finding], tablefmt: str = "simple") -> str:
-    """The findings as a table (tabulate ``tablefmt``: "simple", "github", "html", "latex", ...)."""
-    from tabulate import tabulate
-
-    rows = [
-        (
-            "-" if f.layer is None else f.layer,
-            f.param or "-",
-            f.kind,
-            _fmt(f.max_rel_error),
-            "-" if f.worst_index is None else str(list(f.worst_index)),
-            _fmt(f.candidate_value),
-            _fmt(f.reference_value),
-            f.detail,
-        )
-        for f in findings
-    ]
-    return tabulate(rows, headers=TABLE_HEADERS, tablefmt=tablefmt, disable_numparse=True)
-
-
-def _fmt(value) -> str:
-    return "-" if value is None else f"{value:.3g}"

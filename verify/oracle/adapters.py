@@ -102,9 +102,9 @@ def torch_architecture(model) -> tuple[list[int], list[str]]:
 
     Examples
     --------
-    >>> import torch  # doctest: +SKIP
+    >>> import torch
     >>> torch_architecture(torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(),
-    ...                                        torch.nn.Linear(4, 1)))  # doctest: +SKIP
+    ...                                        torch.nn.Linear(4, 1)))
     ([3, 4, 1], ['tanh', 'identity'])
     """
     linears, activations = _torch_layers(model)

@@ -36,15 +36,15 @@ True
 from __future__ import annotations
 
 import copy
+import functools
 import json
-import math
-import numbers
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from numeric import Network, kernels
+from numeric import Network
+from numeric.network import DTYPES
 from verify.core.compare import (
     Finding,
     compare_gradients,
@@ -53,7 +53,17 @@ from verify.core.compare import (
     least_precise_dtype,
     summarize,
 )
-from verify.core.finite_differences import kinked_at_zero
+from verify.core.complex_step import complex_derivative
+from verify.core.finite_differences import (
+    METHODS,
+    directional_check,
+    network_gradient,
+    network_loss,
+    numerical_gradient,
+)
+from verify.core.params import PAIR, Structure, flatten, is_pair, real_leaf
+from verify.core.problems import make_problem
+from verify.core.validation import check_callable, check_choice, check_dtype, check_int
 from verify.oracle.layouts import get_layout
 
 __all__ = [
@@ -63,23 +73,18 @@ __all__ = [
     "assert_gradients",
     "check_gradients",
     "gradcheck",
-    "make_problem",
 ]
-
-# For activations whose derivative jumps at 0 (ReLU, leaky ReLU, a custom one: detected from its
-# values by ``kinked_at_zero``) the oracle keeps pre-activations away from 0, so that no convention
-# for the derivative at the kink (the document's ReLU'(0) = 1, chainrule's 0) and no float32
-# rounding of z across 0 can make a correct implementation look wrong.
-KINK_MARGIN = 0.05  # |z| at least this far from 0 when one of the draws allows it
-N_DRAWS = 64  # draws tried to reach the margin (each one is cheap: one forward pass)
 
 # Networks with more parameters than this have their reference cross-checked along random
 # directions (O(1) passes) instead of entry by entry.
 FULL_CROSS_CHECK_LIMIT = 20_000
 N_DIRECTIONS = 4
 
-DTYPES = (np.float32, np.float64)
-METHODS = ("complex", "central", "richardson")
+# gradcheck's choice when no method is given, in order of preference: complex steps (exact) when
+# loss_fn accepts complex input and is analytic (checked), else Richardson's central differences.
+PREFERENCE = ("complex", "richardson")
+if not set(PREFERENCE) <= set(METHODS):
+    raise ImportError(f"PREFERENCE {PREFERENCE} must name methods of {METHODS}")
 
 
 class OracleError(RuntimeError):
@@ -164,100 +169,6 @@ class GradientReport:
         )
 
 
-# -- problems ---------------------------------------------------------------------------------
-
-
-def _check_dtype(dtype) -> np.dtype:
-    try:
-        dtype = np.dtype(dtype)
-    except TypeError:
-        raise TypeError(f"dtype must be float32 or float64, got {dtype!r}") from None
-    if dtype not in [np.dtype(d) for d in DTYPES]:
-        raise ValueError(f"dtype must be float32 or float64, got {dtype}")
-    return dtype
-
-
-def _check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(f"{name} must be an int >= {minimum}, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return int(value)
-
-
-def _targets(network: Network, n_samples: int, rng: np.random.Generator) -> np.ndarray:
-    """Targets in the cost's domain, exactly representable in every float dtype.
-
-    Bounded costs get values in (0, 1) (multiples of 1/256) or, when the cost wants each row to be
-    a distribution, rows of multiples of 1/16 that sum to exactly 1 in any precision.
-    """
-    n_outputs = network.sizes[-1]
-    cost = network.cost
-    if np.isinf(cost.output_range).all():
-        return np.round(rng.standard_normal((n_samples, n_outputs)) * 256) / 256
-    unit = rng.integers(1, 256, size=(n_samples, n_outputs)) / 256
-    try:
-        cost.check_targets(unit)
-        return unit
-    except ValueError:
-        counts = rng.multinomial(16, np.full(n_outputs, 1 / n_outputs), size=n_samples)
-        return counts / 16
-
-
-def make_problem(network: Network, *, dtype=np.float64, n_samples: int = 8, seed: int = 0):
-    """Parameters and a batch on which a correct implementation cannot look wrong.
-
-    Weights are drawn N(0, 1 / N^{m-1}) and biases N(0, 1/4), so pre-activations are of order one
-    (no saturated sigmoid whose 1 - a loses every digit in float32), and the inputs standard
-    normal; every value is rounded to ``dtype`` so that the implementation under test and the
-    float64 reference see the same numbers. For ReLU-like layers, up to ``N_DRAWS`` draws are
-    made and the one whose pre-activations stay farthest from the kink at 0 kept.
-
-    Parameters
-    ----------
-    network : numeric.Network
-        Gives sizes, activations and cost; its parameters are replaced by the drawn ones.
-    dtype : float dtype
-        The precision the data must be representable in.
-    n_samples : int
-    seed : int
-
-    Returns
-    -------
-    params : list of (W (N^m, N^{m-1}), b (N^m,)) float64 pairs
-    X : (n_samples, N^0) float64
-    y : (n_samples, N^L) float64
-    """
-    dtype = _check_dtype(dtype)
-    rng = np.random.default_rng(seed)
-    kinked = [m for m, act in enumerate(network.activations) if kinked_at_zero(act)]
-
-    def rounded(array):
-        return np.asarray(array).astype(dtype).astype(np.float64)
-
-    best, best_margin = None, -1.0
-    for _ in range(N_DRAWS if kinked else 1):
-        params = [
-            (
-                rounded(rng.normal(0, 1 / math.sqrt(n_in), (n_out, n_in))),
-                rounded(rng.normal(0, 0.5, n_out)),
-            )
-            for n_in, n_out in zip(network.sizes[:-1], network.sizes[1:])
-        ]
-        X = rounded(rng.standard_normal((n_samples, network.sizes[0])))
-        network.params = params
-        zs, _ = kernels.forward(params, network.activations, X)
-        margin = min((float(np.abs(zs[m]).min()) for m in kinked), default=math.inf)
-        if margin > best_margin:
-            best, best_margin = (params, X), margin
-        if margin >= KINK_MARGIN:
-            break
-    params, X = best
-    network.params = params
-    y = rounded(_targets(network, n_samples, rng))
-    return params, X, y
-
-
 # -- finite differences (verify.core.finite_differences) -------------------------------------------
 
 
@@ -268,8 +179,6 @@ def _cross_check_reference(network: Network, X, y, reference) -> None:
     tolerance; the FD error estimate is added entry by entry. Networks above
     ``FULL_CROSS_CHECK_LIMIT`` parameters are checked along ``N_DIRECTIONS`` random directions.
     """
-    from verify.core.finite_differences import directional_check, network_gradient, network_loss
-
     rtol, _ = default_tolerances(np.float64)
     if network.n_params <= FULL_CROSS_CHECK_LIMIT:
         fd = network_gradient(network, X, y, method="complex")
@@ -340,7 +249,7 @@ def _mutation_findings(snapshots: Mapping[str, object], current: Mapping[str, ob
             indices = path[len(name) :].strip("[]").split("][") if path != name else []
             if name == "params" and pairs and len(indices) >= 1 and indices[0]:
                 layer = int(indices[0]) + 1
-                param = "Wb"[int(indices[1])] if len(indices) >= 2 else None
+                param = PAIR[int(indices[1])] if len(indices) >= 2 else None
             findings.append(
                 Finding(
                     layer=layer,
@@ -365,7 +274,7 @@ def _is_pair_list(structure, n_layers: int) -> bool:
     return (
         isinstance(structure, (list, tuple))
         and len(structure) == n_layers
-        and all(isinstance(item, (list, tuple)) and len(item) == 2 for item in structure)
+        and all(is_pair(item) for item in structure)
     )
 
 
@@ -457,12 +366,11 @@ def check_gradients(
     OracleError
         When chainrule's own reference fails its finite-difference cross-check.
     """
-    if not callable(grad_fn):
-        raise TypeError(f"grad_fn must be callable, got {type(grad_fn).__name__}")
+    check_callable("grad_fn", grad_fn)
     layout = get_layout(layout)
-    dtype = _check_dtype(dtype)
-    seed = _check_int("seed", seed, 0)
-    n_samples = _check_int("n_samples", n_samples, 1)
+    dtype = check_dtype(dtype, DTYPES)
+    seed = check_int("seed", seed, 0)
+    n_samples = check_int("n_samples", n_samples, 1)
     network = Network(sizes, activations, cost, reduction=reduction, seed=seed)
     params, X, y = make_problem(network, dtype=dtype, n_samples=n_samples, seed=seed)
     _, reference = network.loss_and_gradients(X, y)
@@ -528,40 +436,20 @@ def assert_gradients(grad_fn: Callable, **options) -> GradientReport:
 # -- black-box mode ---------------------------------------------------------------------------
 
 
-def _check_params(params) -> tuple[list, bool]:
-    """The params as a list of (W, b) pairs or of arrays, and whether they are pairs."""
-    if isinstance(params, (str, bytes, Mapping, np.ndarray)) or not isinstance(params, Iterable):
-        raise TypeError(
-            "params must be a list of (W, b) pairs or a list of arrays, "
-            f"got {type(params).__name__}"
-        )
-    items = list(params)
-    if not items:
-        raise ValueError("params must hold at least one array, got an empty list")
-    pairs = all(isinstance(item, (list, tuple)) and len(item) == 2 for item in items)
-    leaves = [a for item in items for a in item] if pairs else items
-    for i, leaf in enumerate(leaves):
-        array = np.asarray(leaf)
-        if not np.issubdtype(array.dtype, np.floating):
-            raise TypeError(
-                f"params must hold floating-point arrays, got dtype {array.dtype} at {i}"
-            )
-        if not np.isfinite(array).all():
-            raise ValueError(f"params must be finite, got NaN/Inf in array {i}")
-    return items, pairs
-
-
-def _map_leaves(function, structure, pairs: bool):
-    if pairs:
-        return [(function(W), function(b)) for W, b in structure]
-    return [function(a) for a in structure]
+def _check_params(params) -> tuple[list, Structure]:
+    """The arrays of ``params`` (any iterable of (W, b) pairs or of array-likes), checked, and
+    its structure as a list of tuples or of arrays."""
+    if isinstance(params, Iterable) and not isinstance(params, (str, bytes, Mapping, np.ndarray)):
+        params = list(params)
+    leaves, structure = flatten(params, leaf=functools.partial(real_leaf, convert=True), named=True)
+    return leaves, structure.canonical()
 
 
 def _real_part(value) -> float:
     return float(np.real(np.asarray(value).reshape(())))
 
 
-def _accepts_complex(loss_fn: Callable, params, pairs: bool, seed: int) -> bool:
+def _accepts_complex(loss_fn: Callable, leaves, structure: Structure, seed: int) -> bool:
     """Whether complex-step derivatives of ``loss_fn`` are trustworthy at ``params`` (float64).
 
     It must take complex input and return a finite complex scalar whose real part is the real
@@ -570,34 +458,36 @@ def _accepts_complex(loss_fn: Callable, params, pairs: bool, seed: int) -> bool:
     fails here and gets real differences instead.
     """
     rng = np.random.default_rng(seed)
-    direction = _map_leaves(lambda a: rng.standard_normal(np.shape(a)), params, pairs)
-    flat_params = [a for item in params for a in item] if pairs else list(params)
-    flat_direction = [a for item in direction for a in item] if pairs else list(direction)
+    direction = [rng.standard_normal(np.shape(a)) for a in leaves]
 
     def along(t, dtype):
-        moved = [(a + t * d).astype(dtype) for a, d in zip(flat_params, flat_direction)]
-        if pairs:
-            return [(moved[2 * m], moved[2 * m + 1]) for m in range(len(params))]
-        return moved
+        return structure.unflatten([(a + t * d).astype(dtype) for a, d in zip(leaves, direction)])
 
-    h, step = 1e-20, 1e-5
+    values = []  # what loss_fn returned for complex input, checked below
+
+    def complex_loss(t):
+        values.append(np.asarray(loss_fn(along(t, np.complex128))))
+        return values[-1]
+
+    step = 1e-5
     try:
         with np.errstate(all="ignore"):
             real = _real_part(loss_fn(along(0.0, np.float64)))
-            value = np.asarray(loss_fn(along(1j * h, np.complex128)))
+            slope = complex_derivative(complex_loss, 0.0)
             forward = _real_part(loss_fn(along(step, np.float64)))
             backward = _real_part(loss_fn(along(-step, np.float64)))
     except Exception:  # complex input refused somewhere: use real differences
         return False
+    (value,) = values
     if value.size != 1 or not np.iscomplexobj(value) or not np.isfinite(value).all():
         return False
-    value = complex(value.reshape(()))
+    value, slope = complex(value.reshape(())), float(np.reshape(slope, ()))
     scale = max(abs(real), 1.0)
     if abs(value.real - real) > 1e-8 * scale:
         return False
     central = (forward - backward) / (2 * step)
     # Central differences at step 1e-5 are good to about 1e-9 relative to the loss's scale here.
-    return abs(value.imag / h - central) <= 1e-5 * max(abs(central), scale)
+    return abs(slope - central) <= 1e-5 * max(abs(central), scale)
 
 
 def gradcheck(
@@ -623,9 +513,10 @@ def gradcheck(
         parameters' own dtype; modifying it is a ``"mutation"`` finding.
     params : list of (W, b) pairs or list of arrays
         Where to check. Findings name (W, b) pairs' layer m and parameter, a flat list's array i.
-    method : {"complex", "central", "richardson"} or None
-        None uses complex-step when ``loss_fn`` accepts complex input and is analytic along a
-        random direction (checked), else Richardson-extrapolated central differences.
+    method : {"central", "complex", "richardson"} or None
+        None takes the first of ``PREFERENCE`` that fits: complex-step when ``loss_fn`` accepts
+        complex input and is analytic along a random direction (checked), else
+        Richardson-extrapolated central differences.
     seed : int
         Seeds the direction of the complex-step test.
     rtol, atol : float, optional
@@ -639,29 +530,25 @@ def gradcheck(
         ``"kink"`` findings where the only disagreements are at entries whose real differences
         crossed a kink of the loss.
     """
-    if not callable(loss_fn):
-        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
-    if not callable(grad_fn):
-        raise TypeError(f"grad_fn must be callable, got {type(grad_fn).__name__}")
-    if method is not None and method not in METHODS:
-        known = ", ".join(repr(m) for m in METHODS)
-        raise ValueError(f"method must be one of {known} or None, got {method!r}")
-    seed = _check_int("seed", seed, 0)
-    params, pairs = _check_params(params)
-    dtype = least_precise_dtype([a for item in params for a in item] if pairs else params)
-    params64 = _map_leaves(lambda a: np.array(a, dtype=np.float64), params, pairs)
+    check_callable("loss_fn", loss_fn)
+    check_callable("grad_fn", grad_fn)
+    method = check_choice("method", method, METHODS, optional=True)
+    seed = check_int("seed", seed, 0)
+    leaves, structure = _check_params(params)
+    dtype = least_precise_dtype(leaves)
+    leaves64 = [np.array(a, dtype=np.float64) for a in leaves]
+    params64 = structure.unflatten(leaves64)
     if method is None:
-        method = "complex" if _accepts_complex(loss_fn, params64, pairs, seed) else "richardson"
+        complex_ok = _accepts_complex(loss_fn, leaves64, structure, seed)
+        method = PREFERENCE[0] if complex_ok else PREFERENCE[1]
 
-    user_params = _copy(_map_leaves(np.asarray, params, pairs))
+    user_params = _copy(structure.unflatten(leaves))
     snapshot = _copy(user_params)
     result, failure = _call(grad_fn, user_params)
-    findings = _mutation_findings({"params": snapshot}, {"params": user_params}, pairs)
+    findings = _mutation_findings({"params": snapshot}, {"params": user_params}, structure.pairs)
     reference_kind = "exact" if method == "complex" else "finite_difference"
     default_rtol, default_atol = default_tolerances(dtype, reference_kind)
     if failure is None:
-        from verify.core.finite_differences import numerical_gradient
-
         fd, failure = _call(lambda: numerical_gradient(loss_fn, params64, method=method))
         if failure is not None:
             failure = replace(failure, detail=f"loss_fn: {failure.detail}")

@@ -282,15 +282,23 @@ def test_missing_layer_names_what_the_entries_hold():
 
 def test_bad_arguments():
     reference = reference_gradient()
-    with pytest.raises(ValueError, match="rtol must be a finite number >= 0, got -1"):
+    with pytest.raises(ValueError, match="`rtol` must be a finite number >= 0, got -1"):
         compare_gradients(reference, reference, rtol=-1)
-    with pytest.raises(TypeError, match="atol must be a number >= 0, got '0'"):
+    with pytest.raises(TypeError, match="`atol` must be a finite number >= 0, got '0'"):
         compare_gradients(reference, reference, atol="0")
-    with pytest.raises(ValueError, match=r"reference must be finite, got NaN/Inf in b\^1"):
+    with pytest.raises(ValueError, match=r"`reference` must be finite, got NaN/Inf in b\^1"):
         compare_gradients(reference, with_layer(reference, 1, "b", np.full(4, np.nan)))
-    with pytest.raises(TypeError, match="reference must be a non-empty list"):
+    with pytest.raises(ValueError, match="`reference` must be a list holding at least one array"):
         compare_gradients(reference, [])
-    with pytest.raises(ValueError, match="reference must be 'exact' or 'finite_difference'"):
+    with pytest.raises(TypeError, match="`reference` must be a list of arrays or of"):
+        compare_gradients(reference, np.zeros(3))
+    with pytest.raises(TypeError, match=r"`reference\[0\]\[1\]` must be an array of real numbers"):
+        compare_gradients(reference, [(np.ones((4, 3)), np.ones(4, complex))])
+    with pytest.raises(ValueError, match="`uncertainty` must be structured like `reference`"):
+        compare_gradients(reference, reference, uncertainty=[np.ones(3)])
+    with pytest.raises(
+        ValueError, match="`reference` must be one of 'exact', 'finite_difference', got 'fd'"
+    ):
         default_tolerances(np.float64, "fd")
 
 

@@ -14,12 +14,12 @@ import numpy as np
 import pytest
 
 from verify.core.compare import KINDS
+from verify.core.problems import make_problem
 from verify.oracle.check import (
     GradientReport,
     assert_gradients,
     check_gradients,
     gradcheck,
-    make_problem,
 )
 from verify.oracle.layouts import Layout
 
@@ -576,13 +576,22 @@ def test_make_problem_data_is_exact_in_the_dtype_and_in_the_cost_domain(dtype, c
     [
         ({"layout": "cols"}, ValueError, "layout must be one of 'rows', 'columns', 'sklearn'"),
         ({"layout": object()}, TypeError, "layout must be a layout name or an object with"),
-        ({"dtype": np.int32}, ValueError, "dtype must be float32 or float64, got int32"),
-        ({"dtype": np.float16}, ValueError, "dtype must be float32 or float64, got float16"),
-        ({"n_samples": 0}, ValueError, "n_samples must be an int >= 1, got 0"),
-        ({"seed": 1.5}, TypeError, "seed must be an int >= 0, got 1.5"),
-        ({"reduction": "avg"}, ValueError, "reduction must be one of 'mean', 'sum'"),
-        ({"cost": "hinge"}, ValueError, "cost must be one of"),
-        ({"rtol": -1.0}, ValueError, "rtol must be a finite number >= 0, got -1.0"),
+        (
+            {"dtype": np.int32},
+            ValueError,
+            r"`dtype` must be float32 or float64, got dtype\('int32'\)",
+        ),
+        (
+            {"dtype": np.float16},
+            ValueError,
+            r"`dtype` must be float32 or float64, got dtype\('float16'\)",
+        ),
+        ({"dtype": "banana"}, TypeError, "`dtype` must be float32 or float64, got 'banana'"),
+        ({"n_samples": 0}, ValueError, "`n_samples` must be an int >= 1, got 0"),
+        ({"seed": 1.5}, TypeError, "`seed` must be an int >= 0, got 1.5"),
+        ({"reduction": "avg"}, ValueError, "`reduction` must be one of 'mean', 'sum'"),
+        ({"cost": "hinge"}, ValueError, "`cost` must be one of"),
+        ({"rtol": -1.0}, ValueError, "`rtol` must be a finite number >= 0, got -1.0"),
     ],
 )
 def test_bad_arguments_are_named(options, error, match):
@@ -592,7 +601,7 @@ def test_bad_arguments_are_named(options, error, match):
 
 
 def test_grad_fn_must_be_callable():
-    with pytest.raises(TypeError, match="grad_fn must be callable, got int"):
+    with pytest.raises(TypeError, match="`grad_fn` must be callable, got int"):
         check_gradients(3, **ARCH)
 
 
@@ -691,13 +700,34 @@ def test_gradcheck_bad_arguments():
     params, X, y = black_box_problem()
     loss_fn, grad_fn = rows_loss_and_grad(X, y)
     with pytest.raises(
-        ValueError, match="method must be one of 'complex', 'central', 'richardson'"
+        ValueError,
+        match="`method` must be one of 'central', 'complex', 'richardson' or None, got 'forward'",
     ):
         gradcheck(loss_fn, grad_fn, params, method="forward")
-    with pytest.raises(TypeError, match="params must hold floating-point arrays, got dtype int64"):
+    with pytest.raises(
+        TypeError,
+        match=r"`params\[0\]` must be an array of real floating-point numbers, got dtype int64",
+    ):
         gradcheck(loss_fn, grad_fn, [np.arange(3)])
-    with pytest.raises(TypeError, match="params must be a list of"):
+    with pytest.raises(ValueError, match=r"`params\[0\]\[1\]` must be finite, got 1 NaN/Inf"):
+        gradcheck(loss_fn, grad_fn, [(np.ones((2, 2)), np.array([0.0, np.nan]))])
+    with pytest.raises(TypeError, match="`params` must be a list of arrays or of"):
         gradcheck(loss_fn, grad_fn, np.zeros(3))
+    with pytest.raises(
+        TypeError, match=r"`params` must be a list .*, got items of \[2, 1\] arrays"
+    ):
+        gradcheck(loss_fn, grad_fn, [(np.ones((2, 2)), np.ones(2)), np.ones(2)])
+    with pytest.raises(ValueError, match="`params` must be a list holding at least one array"):
+        gradcheck(loss_fn, grad_fn, iter([]))
+    with pytest.raises(TypeError, match="`loss_fn` must be callable, got int"):
+        gradcheck(3, grad_fn, params)
+
+
+def test_gradcheck_preference_names_methods_of_the_core():
+    from verify.core.finite_differences import METHODS
+    from verify.oracle.check import PREFERENCE
+
+    assert set(PREFERENCE) <= set(METHODS) and PREFERENCE[0] == "complex"
 
 
 # -- the pytest plugin ----------------------------------------------------------------------------

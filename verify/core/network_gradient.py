@@ -1,0 +1,390 @@
+"""Finite-difference gradients of a ``numeric.Network``, fast: stacked forward passes from the
+perturbed layer up, and kinks found exactly from the pre-activations.
+
+``network_gradient`` estimates every parameter's gradient with the estimators of
+``verify.core.estimators`` (central, complex-step, Richardson) using only the network's forward
+functions; ``network_loss`` is the batch cost as a function of the parameters, for the black-box
+``numerical_gradient`` and ``directional_check``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from numeric import Activation, Network, kernels
+from verify.core.estimators import (
+    METHODS,
+    FDResult,
+    estimate,
+    mark_nonfinite,
+    step_displacements,
+)
+from verify.core.validation import argument_error, check_choice, check_int
+
+__all__ = ["PERTURBATIONS", "kinked_at_zero", "network_gradient", "network_loss"]
+
+PERTURBATIONS = ("parameters", "preactivations")
+
+# Default number of stacked elements (perturbations x samples x units) evaluated at once.
+_STACK_ELEMENTS = 1 << 20
+
+
+def network_loss(network: Network, X, y) -> Callable:
+    """The batch cost of ``network`` on (X, y) as a function of its parameters.
+
+    The returned ``loss(params)`` runs the network's own forward pass and cost
+    (``numeric.kernels.loss``), so it accepts complex parameters for complex steps. ``params`` is
+    a list of (W, b) pairs shaped like ``network.params``.
+    """
+    _check_network(network)
+    X, y = network.check_data(X, y)
+
+    def loss(params):
+        return kernels.loss(params, network.activations, network.cost, X, y, network.reduction)
+
+    return loss
+
+
+def _check_network(network) -> None:
+    if not isinstance(network, Network):
+        raise argument_error(
+            "network", "a numeric.Network", error=TypeError, got=type(network).__name__
+        )
+
+
+def kinked_at_zero(activation: Activation) -> bool:
+    """Whether ``activation`` has a kink (a jump in slope) at 0, judged from its values alone.
+
+    Compares second-order one-sided slopes at 0 of every output along the first input of a
+    two-unit row; smooth functions make them agree to O(t^3), a kink differs by its jump.
+    """
+    t = 1e-4
+    offsets = np.array([-2 * t, -t, 0.0, t, 2 * t])
+    z = np.zeros((offsets.size, 2))
+    z[:, 0] = offsets
+    with np.errstate(all="ignore"):
+        a = np.asarray(activation(z), dtype=np.float64)
+    if a.shape != z.shape or not np.isfinite(a).all():
+        return False
+    right = (-3 * a[2] + 4 * a[3] - a[4]) / (2 * t)
+    left = (3 * a[2] - 4 * a[1] + a[0]) / (2 * t)
+    return bool((np.abs(right - left) > 1e-6 * np.maximum(1.0, np.abs(right))).any())
+
+
+def _elementwise(activation: Activation) -> bool:
+    """Whether each output of ``activation`` depends on its own input only (observed, not assumed).
+
+    Changing one entry of a fixed input may change that output entry only, and evaluating a single
+    column must give the same values as evaluating the whole matrix.
+    """
+    z = np.random.default_rng(0).standard_normal((3, 4))
+    changed = z.copy()
+    changed[1, 2] += 0.5
+    with np.errstate(all="ignore"):
+        a, b = activation(z), activation(changed)
+        column = activation(z.reshape(-1, 1))
+    a, b, column = np.asarray(a), np.asarray(b), np.asarray(column)
+    if a.shape != z.shape or b.shape != z.shape or column.shape != (z.size, 1):
+        return False
+    others = np.ones(z.shape, dtype=bool)
+    others[1, 2] = False
+    return bool(
+        np.array_equal(a[others], b[others], equal_nan=True)
+        and np.array_equal(a.reshape(-1, 1), column, equal_nan=True)
+    )
+
+
+def _acts_on_rows(function, *arrays) -> bool:
+    """Whether row 1 of ``function(*arrays)`` is what ``function`` gives for row 1 alone."""
+    with np.errstate(all="ignore"):
+        whole = np.asarray(function(*arrays))
+        alone = np.asarray(function(*(a[1:2] for a in arrays)))
+    return whole.shape[:1] == arrays[0].shape[:1] and np.allclose(
+        whole[1:2], alone, rtol=1e-12, atol=0, equal_nan=True
+    )
+
+
+@dataclass
+class _Stacks:
+    """Stacked forward passes of one network on one batch, from any layer up.
+
+    A stack holds k perturbed copies of some sample rows: all n samples (``rows`` None) or one
+    sample per copy (``rows[r]`` the sample of copy r). Perturbation r moves column ``units[r]`` of
+    z^m by ``change[r]`` (one value per row) and runs layers m..L on the stack, using only the
+    network's activations, its cost's per-sample value (or its fused form) and its parameters.
+    """
+
+    network: Network
+    zs: list  # unperturbed pre-activations z^1..z^L, each (n, N^m)
+    acts: list  # unperturbed activations a^0..a^L
+    y: np.ndarray
+    elementwise: list  # per layer: sigma^m observed to act entry by entry
+    kinked: list  # per layer: sigma^m has a kink at 0
+    complex_step: bool
+
+    def costs(self, m: int, units, change, rows=None):
+        """Per-sample costs of each perturbed copy, shape (k, n_rows), and which crossed a kink."""
+        net = self.network
+        k = len(units)
+        everyone = np.arange(k)
+        z_rows = self._rows(self.zs, m, rows)
+        z_before = np.broadcast_to(z_rows, (k, *z_rows.shape[1:]))[everyone, :, units]
+        crossed = np.zeros(k, dtype=bool)
+        if self.kinked[m]:
+            crossed |= self._crossed(z_before, z_before + change)
+        if self.elementwise[m] and m < net.n_layers - 1:
+            # Only column units[r] of a^m changes: z^{m+1} moves along column units[r] of W^{m+1}.
+            a_column = net.activations[m]((z_before + change).reshape(-1, 1)).reshape(change.shape)
+            a_rows = self._rows(self.acts, m + 1, rows)
+            a_before = np.broadcast_to(a_rows, (k, *a_rows.shape[1:]))[everyone, :, units]
+            W_next = net.params[m + 1][0]
+            z = (
+                self._rows(self.zs, m + 1, rows)
+                + (a_column - a_before)[:, :, None] * W_next.T[units][:, None, :]
+            )
+            return self._forward(m + 1, z, crossed, rows, check_first=True)
+        z = np.empty((k, *z_rows.shape[1:]), dtype=np.result_type(z_rows, change))
+        z[...] = z_rows
+        z[everyone, :, units] += change
+        return self._forward(m, z, crossed, rows, check_first=False)
+
+    def _forward(self, start: int, z, crossed, rows, *, check_first: bool):
+        """Layers start..L on a stack z of shape (k, n_rows, N^start)."""
+        net = self.network
+        k, n_rows = z.shape[:2]
+        for m in range(start, net.n_layers):
+            if self.kinked[m] and (m > start or check_first):
+                crossed |= self._crossed(self._rows(self.zs, m, rows), z)
+            flat = z.reshape(k * n_rows, -1)
+            a = net.activations[m](flat)
+            if m == net.n_layers - 1:
+                y = self._rows([self.y], 0, rows)
+                y = np.broadcast_to(y, (k, n_rows, y.shape[-1])).reshape(k * n_rows, -1)
+                return self.sample_costs(flat, a, y).reshape(k, n_rows), crossed
+            W, b = net.params[m + 1]
+            z = (a @ W.T + b).reshape(k, n_rows, -1)
+
+    def check_samples_separate(self) -> None:
+        """Stacks treat samples independently: refuse activations or costs that mix them."""
+        net = self.network
+        probe = np.random.default_rng(0).standard_normal((3, 4))
+        for m, activation in enumerate(net.activations):
+            if not _acts_on_rows(activation, probe):
+                raise ValueError(
+                    f"activations[{m}] ({activation.name!r}) must act on each sample (row) "
+                    "separately for network_gradient; use numerical_gradient(network_loss(...))"
+                )
+        several = self.y.shape[0] > 1
+        if several and not _acts_on_rows(self.sample_costs, self.zs[-1], self.acts[-1], self.y):
+            raise ValueError(
+                f"cost {net.cost.name!r} must give each sample's cost from its own row for "
+                "network_gradient; use numerical_gradient(network_loss(...))"
+            )
+
+    def sample_costs(self, z, a, y):
+        """The per-sample costs that the network's loss reduces: fused from z^L, or from a^L."""
+        return kernels.sample_costs(self.network.activations[-1], self.network.cost, z, a, y)
+
+    def reduce(self, costs):
+        """The network's reduction of each copy's per-sample costs, shape (k, n) -> (k,)."""
+        return costs.mean(axis=1) if self.network.reduction == "mean" else costs.sum(axis=1)
+
+    @staticmethod
+    def _rows(arrays, m: int, rows):
+        """Layer m's unperturbed values for the stack: (1, n, N) for all rows, else (k, 1, N)."""
+        return arrays[m][None] if rows is None else arrays[m][rows][:, None]
+
+    def _crossed(self, before, after):
+        """Per copy: did any pre-activation reach across 0 (see ``network_gradient``)?"""
+        k = max(before.shape[0], after.shape[0])
+        if self.complex_step:
+            reach = np.abs(after.imag)
+            hit = (np.abs(before) <= reach) & (reach > 0)
+        else:
+            hit = np.sign(after) != np.sign(before)
+        return np.broadcast_to(hit, (k, *hit.shape[1:])).reshape(k, -1).any(axis=1)
+
+
+def network_gradient(
+    network: Network,
+    X,
+    y,
+    *,
+    method: str = "complex",
+    perturb: str = "preactivations",
+    chunk: int | None = None,
+) -> FDResult:
+    """Finite-difference gradient of every parameter of ``network`` on the batch (X, y), fast.
+
+    Only the network's forward functions are used (its activations, its cost's per-sample
+    ``value`` or fused form, its reduction and its parameters), never its derivatives. The layers
+    below a perturbation are never re-run: a perturbation that touches layer m starts from the
+    cached z^m, and perturbations run through layers m..L together, stacked along a new leading
+    axis in chunks. When sigma^m is observed to act elementwise, only one column of a^m changes
+    and z^{m+1} is updated by a rank-one product instead of a matrix product.
+
+    ``perturb="parameters"`` perturbs each parameter and evaluates the whole batch loss, exactly
+    ``numerical_gradient(network_loss(network, X, y), network.params)`` with the same steps (to
+    rounding): a step of W^m_ij (b^m_i) moves column i of z^m by the step times a^{m-1}_j (times
+    1) for every sample. Cost: (number of parameters) x (steps) x (n_samples rows through layers
+    m..L).
+
+    ``perturb="preactivations"`` perturbs each pre-activation z^m_si of each sample instead and
+    evaluates that sample's cost only, giving the finite-difference dC/dz^m (scaled by the
+    reduction); dC/dW^m and dC/db^m then follow from z^m = W^m a^{m-1} + b^m, a layer's
+    definition: dC/dW^m_ij = sum_s dC/dz^m_si a^{m-1}_sj and dC/db^m_i = sum_s dC/dz^m_si (errors
+    and kinks are carried along the same sums). It trusts, beyond the loss, that the batch cost
+    is the mean (or sum) of per-sample costs and that a layer is affine, both true by the
+    network's definition. Cost: (n_samples x units) x (steps) single rows, a factor of about
+    fan-in fewer evaluations. With ``method="complex"`` the two agree to rounding, because a
+    complex step is exact and linear in the direction of the step; with real steps they are two
+    different estimators (steps in z^m, scaled to |z|, instead of in W^m) that agree within their
+    error estimates.
+
+    Kinks are found exactly: an entry is flagged when, for any of its steps, some pre-activation
+    z^l (l >= m, sample by sample) of a layer whose activation has a kink at 0 (``kinked_at_zero``)
+    changes sign or leaves or reaches 0 (for ``"preactivations"``: any perturbed z^m_si that
+    feeds the entry, a^{m-1}_sj != 0, and what it moves above). For a real step that is the
+    definition of crossing the kink at the evaluated points (a pre-activation is affine in its
+    own layer's parameters and smooth in those below, so nothing crosses between the points but
+    by a term of the order of the step squared). A complex step leaves real parts alone: its
+    reach is the imaginary displacement, so a pre-activation is flagged when |z| <= |Im dz| and
+    dz != 0, i.e. when it sits (to within ~eps^2) on the kink, where the complex extension of
+    max(z, 0) picks a side arbitrarily.
+
+    Parameters
+    ----------
+    network : numeric.Network
+        Any activations and cost, built-in or custom ``numeric.Activation``/``numeric.Cost``; for
+        ``method="complex"`` they must accept complex input (all of numeric's do).
+    X : array-like, shape (n_samples, N^0)
+    y : array-like, shape (n_samples, N^L)
+    method : {"complex", "central", "richardson"}
+    perturb : {"parameters", "preactivations"}
+    chunk : int or None
+        Perturbed copies per stacked evaluation; None bounds a stack to about 2^20 elements
+        (16 MiB of complex128).
+
+    Returns
+    -------
+    FDResult
+        Each of ``gradient``, ``error``, ``kink`` is a list of (W-shaped, b-shaped) pairs, like
+        ``network.gradients``.
+    """
+    _check_network(network)
+    method = check_choice("method", method, METHODS)
+    perturb = check_choice("perturb", perturb, PERTURBATIONS)
+    chunk = check_int("chunk", chunk, 1, optional=True)
+    X, y = network.check_data(X, y)
+    zs, acts = kernels.forward(network.params, network.activations, X)
+    stacks = _Stacks(
+        network,
+        zs,
+        acts,
+        y,
+        [_elementwise(act) for act in network.activations],
+        [kinked_at_zero(act) for act in network.activations],
+        method == "complex",
+    )
+    stacks.check_samples_separate()
+    with np.errstate(all="ignore"):
+        costs = stacks.sample_costs(zs[-1], acts[-1], y)
+    f0 = float(stacks.reduce(costs[None])[0])
+    if not np.isfinite(f0):
+        raise ValueError(f"the network's loss must be finite on (X, y), got {f0}")
+    layer_gradient = _by_parameters if perturb == "parameters" else _by_preactivations
+    gradients, errors, kinks = [], [], []
+    evaluations = 0
+    for m in range(network.n_layers):
+        width = max(network.sizes[m + 1 :])
+        rows = X.shape[0] if perturb == "parameters" else 1
+        size = chunk or max(1, _STACK_ELEMENTS // (rows * width))
+        (dW, db), (eW, eb), (kW, kb), count = layer_gradient(
+            stacks, m, method, size, f0 if perturb == "parameters" else costs
+        )
+        for array, error in ((dW, eW), (db, eb)):
+            mark_nonfinite(array, error)
+        gradients.append((dW, db))
+        errors.append((eW, eb))
+        kinks.append((kW, kb))
+        evaluations += count
+    return FDResult(gradients, errors, kinks, method, evaluations)
+
+
+def _run(stacks: _Stacks, m: int, displacements, size: int, perturbation):
+    """Values and kink crossings of every (step, entry) of layer m, in chunks of ``size``.
+
+    ``perturbation(entries, displacement)`` gives the ``costs`` arguments (units, change, rows)
+    and a function from the copies' per-sample costs to each copy's value.
+    """
+    n_steps, n_entries = displacements.shape
+    values = np.empty(displacements.size, dtype=displacements.dtype)
+    crossed = np.empty(displacements.size, dtype=bool)
+    flat = displacements.ravel()  # perturbation p is step p // n_entries of entry p % n_entries
+    with np.errstate(all="ignore"):
+        for start in range(0, flat.size, size):
+            p = np.arange(start, min(start + size, flat.size))
+            units, change, rows, value = perturbation(p % n_entries, flat[p])
+            costs, crossed[p] = stacks.costs(m, units, change, rows)
+            values[p] = value(costs)
+    return values.reshape(n_steps, n_entries), crossed.reshape(n_steps, n_entries).any(axis=0)
+
+
+def _by_parameters(stacks: _Stacks, m: int, method: str, size: int, f0: float):
+    W, b = stacks.network.params[m]
+    n_out, n_in = W.shape
+    x = np.concatenate([W.ravel(), b])
+    units = np.concatenate([np.repeat(np.arange(n_out), n_in), np.arange(n_out)])
+    columns = np.concatenate([np.tile(np.arange(n_in), n_out), np.full(n_out, n_in)])
+    a = stacks.acts[m]
+    # Row j of ``inputs`` is what z^m_i moves by per unit step of W^m_ij; the last row (of ones)
+    # serves b^m_i.
+    inputs = np.ascontiguousarray(np.hstack([a, np.ones((a.shape[0], 1), a.dtype)]).T)
+
+    def perturbation(entries, displacement):
+        change = displacement[:, None] * inputs[columns[entries]]
+        return units[entries], change, None, stacks.reduce
+
+    displacements = step_displacements(method, x, None)
+    values, kink = _run(stacks, m, displacements, size, perturbation)
+    gradient, error = estimate(method, values, displacements, f0, x)
+    split = W.size
+    return (
+        (gradient[:split].reshape(W.shape), gradient[split:]),
+        (error[:split].reshape(W.shape), error[split:]),
+        (kink[:split].reshape(W.shape), kink[split:]),
+        displacements.size,
+    )
+
+
+def _by_preactivations(stacks: _Stacks, m: int, method: str, size: int, costs):
+    z = stacks.zs[m]
+    n, n_units = z.shape
+    x = z.ravel()  # entry e is z^m[e // n_units, e % n_units]
+
+    def perturbation(entries, displacement):
+        return entries % n_units, displacement[:, None], entries // n_units, lambda c: c[:, 0]
+
+    displacements = step_displacements(method, x, None)
+    values, kink = _run(stacks, m, displacements, size, perturbation)
+    sample_cost = np.repeat(np.asarray(costs).real.astype(np.float64), n_units)
+    dz, dz_error = estimate(method, values, displacements, sample_cost, x)
+    weight = 1.0 / n if stacks.network.reduction == "mean" else 1.0
+    dz, dz_error = (weight * v.reshape(n, n_units) for v in (dz, dz_error))
+    a = stacks.acts[m].astype(np.float64)
+    reach = (a != 0).astype(np.float64)
+    crossed = kink.reshape(n, n_units).astype(np.float64)
+    # The sums over samples add their own rounding, bounded by eps times their absolute terms.
+    eps = np.finfo(np.float64).eps
+    return (
+        (dz.T @ a, dz.sum(axis=0)),
+        (
+            dz_error.T @ np.abs(a) + n * eps * (np.abs(dz).T @ np.abs(a)),
+            dz_error.sum(axis=0) + n * eps * np.abs(dz).sum(axis=0),
+        ),
+        (crossed.T @ reach > 0, crossed.any(axis=0)),
+        displacements.size,
+    )
