@@ -4,21 +4,22 @@ from __future__ import annotations
 
 import numpy as np
 
-# Output activation and cost pairs that make sense: squared error takes any output; binary
-# cross-entropy needs outputs in (0, 1); categorical cross-entropy needs a distribution.
-HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity", "leaky_relu", "softplus", "softmax")
-OUTPUT_PAIRS = [(act, "squared_error") for act in HIDDEN_ACTIVATIONS] + [
-    ("sigmoid", "cross_entropy"),
-    ("softmax", "cross_entropy"),
-    ("softmax", "categorical_cross_entropy"),
+from numeric import ACTIVATIONS, COSTS
+from numeric.costs import get_cost
+
+HIDDEN_ACTIVATIONS = tuple(ACTIVATIONS)
+
+
+# Every (output activation, cost) pair the catalogues allow: squared error takes any output,
+# binary cross-entropy outputs in [0, 1], categorical cross-entropy a distribution.
+OUTPUT_PAIRS = [
+    (name, cost_name)
+    for cost_name, cost in COSTS.items()
+    for name, act in ACTIVATIONS.items()
+    if cost.pairs_with(act)
 ]
 
 
 def make_targets(cost: str, n_samples: int, n_outputs: int, rng: np.random.Generator):
-    """Targets inside ``cost``'s domain."""
-    if cost == "squared_error":
-        return rng.standard_normal((n_samples, n_outputs))
-    if cost == "cross_entropy":
-        return rng.random((n_samples, n_outputs))
-    y = rng.random((n_samples, n_outputs)) + 0.1
-    return y / y.sum(axis=1, keepdims=True)
+    """Targets inside ``cost``'s domain: the cost's own ``numeric.Cost.sample_targets``."""
+    return get_cost(cost).sample_targets(rng, n_samples, n_outputs)

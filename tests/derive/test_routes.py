@@ -2,7 +2,8 @@
 
 Route (a) (direct differentiation) and route (b) (symbolic backprop) must be proven equal; the
 emitted gradient must match two independent references, HIPS autograd on a forward pass written
-here from the definitions, and ``numeric``'s hand-written backprop, to 1e-12 relative in float64.
+from the definitions (``tests.reference``), and ``numeric``'s hand-written backprop, to 1e-12
+relative in float64.
 """
 
 import itertools
@@ -12,11 +13,11 @@ import autograd.numpy as anp
 import numpy as np
 import pytest
 import sympy as sp
-from autograd import grad
 
 import derive
 import derive.proof
 import numeric
+from tests import reference
 
 HIDDEN = list(derive.ACTIVATIONS)
 OUTPUT_PAIRS = [(act, "squared_error") for act in HIDDEN] + [
@@ -53,45 +54,18 @@ def batch(sizes, cost, n_samples=16, seed=0):
         for n_in, n_out in itertools.pairwise(sizes)
     ]
     X = rng.normal(size=(n_samples, sizes[0]))
-    y = rng.uniform(0.05, 0.95, size=(n_samples, sizes[-1]))
-    if cost == "categorical_cross_entropy":
-        y /= y.sum(axis=1, keepdims=True)
+    y = numeric.COSTS[cost].sample_targets(rng, n_samples, sizes[-1])
     return params, X, y
 
 
-def _softmax(z):
-    e = anp.exp(z - anp.max(z, axis=1, keepdims=True))
-    return e / anp.sum(e, axis=1, keepdims=True)
+# For the reference network, two functions no catalogue has: the document's sigmoid as written
+# (its sign slip) and a cost without targets.
+def sigmoid_as_written(z):
+    return 1 / (1 + anp.exp(z))
 
 
-# The definitions again, in autograd.numpy: an independent forward pass for the reference gradient.
-REFERENCE_ACTIVATIONS = {
-    "sigmoid": lambda z: 1 / (1 + anp.exp(-z)),
-    "sigmoid_as_written": lambda z: 1 / (1 + anp.exp(z)),
-    "tanh": anp.tanh,
-    "relu": lambda z: anp.where(z > 0, z, 0.0),
-    "identity": lambda z: z,
-    "leaky_relu": lambda z: anp.where(z > 0, z, 0.01 * z),
-    "softplus": lambda z: anp.log(1 + anp.exp(z)),
-    "softmax": _softmax,
-}
-REFERENCE_COSTS = {
-    "squared_error": lambda a, y: 0.5 * anp.sum((y - a) ** 2, axis=1),
-    "cross_entropy": lambda a, y: -anp.sum(y * anp.log(a) + (1 - y) * anp.log(1 - a), axis=1),
-    "categorical_cross_entropy": lambda a, y: -anp.sum(y * anp.log(a), axis=1),
-    "sum_of_outputs": lambda a, y: anp.sum(a, axis=1),
-}
-
-
-def reference_cost(params, X, y, activations, cost):
-    a = X
-    for (W, b), name in zip(params, activations):
-        a = REFERENCE_ACTIVATIONS[name](anp.dot(a, W.T) + b)
-    return anp.mean(REFERENCE_COSTS[cost](a, y))
-
-
-def reference_gradients(params, X, y, activations, cost):
-    return grad(lambda p: reference_cost(p, X, y, activations, cost))(params)
+def sum_of_outputs(a, y):
+    return anp.sum(a, axis=1)
 
 
 def assert_same_gradients(actual, expected):
@@ -120,7 +94,7 @@ def test_routes_are_proven_equal(sizes, activations, cost):
 def test_lambdified_gradients_match_autograd(sizes, activations, cost):
     params, X, y = batch(sizes, cost)
     gradients = network(sizes, activations, cost).lambdify()(params, X, y)
-    assert_same_gradients(gradients, reference_gradients(params, X, y, activations, cost))
+    assert_same_gradients(gradients, reference.gradients(params, X, y, activations, cost))
 
 
 @pytest.mark.parametrize("sizes, activations, cost", CASES, ids=IDS)
@@ -136,7 +110,7 @@ def test_lambdified_gradients_match_numeric(sizes, activations, cost):
 def test_lambdified_cost_matches_autograd_forward(sizes, activations, cost):
     params, X, y = batch(sizes, cost, seed=3)
     value = network(sizes, activations, cost).lambdify_cost()(params, X, y)
-    expected = reference_cost(params, X, y, activations, cost)
+    expected = reference.loss(params, X, y, activations, cost)
     assert isinstance(value, float)
     assert abs(value - expected) <= RTOL * abs(expected)
 
@@ -175,7 +149,7 @@ def test_documents_sigmoid_as_written_is_derived_like_any_other():
     params, X, y = batch((2, 2, 1), "cross_entropy")
     assert_same_gradients(
         net.lambdify()(params, X, y),
-        reference_gradients(params, X, y, ["sigmoid_as_written"] * 2, "cross_entropy"),
+        reference.gradients(params, X, y, [sigmoid_as_written] * 2, "cross_entropy"),
     )
 
 
@@ -187,7 +161,7 @@ def test_sample_independent_outputs_are_emitted_too():
     gradients = net.lambdify()(params, X, y)
     np.testing.assert_array_equal(gradients[-1][1], [1.0, 1.0])
     assert_same_gradients(
-        gradients, reference_gradients(params, X, y, ["tanh", "identity"], "sum_of_outputs")
+        gradients, reference.gradients(params, X, y, ["tanh", "identity"], sum_of_outputs)
     )
 
 

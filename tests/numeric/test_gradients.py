@@ -2,51 +2,20 @@
 
 from __future__ import annotations
 
-import autograd
-import autograd.numpy as anp
 import numpy as np
 import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from numeric import Network
-from tests.cases import HIDDEN_ACTIVATIONS, OUTPUT_PAIRS, make_targets
-
-
-# The same functions written again, from their definitions, in autograd's NumPy.
-def softmax_autograd(z):
-    return anp.exp(z) / anp.sum(anp.exp(z), axis=1, keepdims=True)
-
-
-AUTOGRAD_ACTIVATIONS = {
-    "sigmoid": lambda z: 1 / (1 + anp.exp(-z)),
-    "tanh": anp.tanh,
-    "relu": lambda z: anp.maximum(z, 0),
-    "identity": lambda z: z,
-    "leaky_relu": lambda z: anp.where(z > 0, z, 0.01 * z),
-    "softplus": lambda z: anp.logaddexp(0, z),
-    "softmax": lambda z: softmax_autograd(z - anp.max(z, axis=1, keepdims=True)),
-}
-AUTOGRAD_COSTS = {
-    "squared_error": lambda a, y: 0.5 * anp.sum((y - a) ** 2, axis=1),
-    "cross_entropy": lambda a, y: -anp.sum(y * anp.log(a) + (1 - y) * anp.log(1 - a), axis=1),
-    "categorical_cross_entropy": lambda a, y: -anp.sum(y * anp.log(a), axis=1),
-}
+from tests.cases import HIDDEN_ACTIVATIONS, OUTPUT_PAIRS
+from tests.reference import gradients as reference_gradients
 
 
 def autograd_gradients(net: Network, X, y):
-    """dC/dparams by reverse-mode autodiff of the network's cost, written independently."""
+    """dC/dparams of ``net``'s batch cost by the independent reference network (autograd)."""
     names = [a.name for a in net.activations]
-
-    def cost(flat):
-        a = X
-        for (W, b), name in zip(flat, names):
-            a = AUTOGRAD_ACTIVATIONS[name](anp.dot(a, W.T) + b)
-        per_sample = AUTOGRAD_COSTS[net.cost.name](a, y)
-        return anp.mean(per_sample) if net.reduction == "mean" else anp.sum(per_sample)
-
-    params64 = [(W.astype(np.float64), b.astype(np.float64)) for W, b in net.params]
-    return autograd.grad(cost)(params64)
+    return reference_gradients(net.params, X, y, names, net.cost.name, net.reduction)
 
 
 def tolerance(dtype, conditioning: float = 1.0) -> float:
@@ -100,7 +69,7 @@ def random_case(sizes, hidden, output, cost, dtype, seed, reduction="mean", n_sa
     # Glorot-scaled weights, standard-normal biases: outputs off saturation, relu kinks rare.
     net.params = [(W, b + rng.standard_normal(b.shape).astype(dtype)) for W, b in net.params]
     X = rng.standard_normal((n_samples, sizes[0]))
-    y = make_targets(cost, n_samples, sizes[-1], rng)
+    y = net.cost.sample_targets(rng, n_samples, sizes[-1])
     return net, X, y
 
 

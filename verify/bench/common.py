@@ -1,8 +1,11 @@
-"""Shared machinery for chainrule's benchmarks: paired timing, medians, thread limits, sections.
+"""Shared machinery for chainrule's benchmarks: problems, timing, thread limits, notes, sections.
 
 The machine is noisy and shared, so a single absolute time proves nothing: every benchmark runs the
 contenders interleaved in one process, repeats each block several times, pauses between blocks (a
 peer's worker threads keep spinning for a moment after it returns), and reports medians and ratios.
+Every benchmark times the same kind of problem (``bench_problem``: ``verify.core.problems``'
+parameters, batch and targets), measures accuracy the same way (``max_relative_error``) and states
+its machine (``machine_line``) and its targets (``target_note``) alike.
 """
 
 from __future__ import annotations
@@ -13,20 +16,29 @@ import platform
 import re
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 from tabulate import tabulate
 
+from numeric import Network
 from numeric.files import atomic_write
+from verify.core.compare import compare_gradients
+from verify.core.problems import make_problem
 
 __all__ = [
     "BenchResult",
+    "bench_problem",
     "limit_threads",
     "machine_line",
+    "max_relative_error",
+    "median_of_calls",
     "median_time",
     "paired_times",
+    "target_note",
+    "torch_available",
     "write_section",
 ]
 
@@ -50,9 +62,51 @@ class BenchResult:
         return "\n".join(parts).rstrip() + "\n"
 
 
-def median_time(fn: Callable[[], object], *, repeat: int = 7, min_time: float = 0.05) -> float:
-    """Median seconds per call of ``fn`` over ``repeat`` blocks, each lasting >= ``min_time``."""
-    fn()  # warm-up: caches, lazy imports, allocator
+# -- problems and accuracy ----------------------------------------------------------------------
+
+
+def bench_problem(
+    sizes: Sequence[int],
+    n_samples: int,
+    *,
+    activations="sigmoid",
+    cost="cross_entropy",
+    dtype=np.float64,
+    seed: int = 0,
+) -> tuple[Network, np.ndarray, np.ndarray]:
+    """A network holding ``make_problem``'s parameters, and its batch X and targets y, in ``dtype``.
+
+    The default network is the reference document's (sigmoid in every layer, binary cross-entropy).
+    Pre-activations are of order one (no saturated sigmoid, so no denormals to slow a step down)
+    and the targets come from the cost (``numeric.Cost.sample_targets``).
+    """
+    network = Network(list(sizes), activations, cost, dtype=dtype, seed=seed)
+    _, X, y = make_problem(network, dtype=dtype, n_samples=n_samples, seed=seed)
+    return network, X.astype(dtype), y.astype(dtype)
+
+
+def max_relative_error(candidate, reference) -> float:
+    """The largest of ``verify.core.compare.compare_gradients``' per-parameter relative errors.
+
+    Entry by entry |candidate - reference| / max(|reference|, s), with s the parameter's gradient
+    RMS (floored), the largest over all parameters: what every benchmark's error column reports.
+    """
+    return max(f.max_rel_error for f in compare_gradients(candidate, reference, dtype=np.float64))
+
+
+# -- timing ---------------------------------------------------------------------------------------
+
+
+def median_time(
+    fn: Callable[[], object], *, repeat: int = 7, min_time: float = 0.05, warmup: bool = True
+) -> float:
+    """Median seconds per call of ``fn`` over ``repeat`` blocks, each lasting >= ``min_time``.
+
+    A call lasting ``min_time`` or more is a block of its own; ``warmup=False`` skips the untimed
+    first call (when the caller has just made one).
+    """
+    if warmup:
+        fn()  # warm-up: caches, lazy imports, allocator
     number = 1
     while True:
         start = time.perf_counter()
@@ -73,15 +127,54 @@ def median_time(fn: Callable[[], object], *, repeat: int = 7, min_time: float = 
 
 
 def paired_times(
-    contenders: dict[str, Callable[[], object]], *, rounds: int = 5, min_time: float = 0.05
+    contenders: dict[str, Callable[[], object]],
+    *,
+    rounds: int = 5,
+    min_time: float = 0.05,
+    repeat: int = 3,
+    warmup: bool = True,
 ) -> dict[str, float]:
-    """Median time per call of each contender, in interleaved rounds (A B C, A B C, ...)."""
+    """Median time per call of each contender, in interleaved rounds (A B C, A B C, ...).
+
+    Each round times every contender by ``median_time`` (``repeat`` blocks of >= ``min_time``,
+    after a warm-up call unless ``warmup=False``), with a pause after each.
+    """
     samples: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, fn in contenders.items():
-            samples[name].append(median_time(fn, repeat=3, min_time=min_time))
+            samples[name].append(median_time(fn, repeat=repeat, min_time=min_time, warmup=warmup))
             time.sleep(PAUSE_SECONDS)
     return {name: statistics.median(values) for name, values in samples.items()}
+
+
+def median_of_calls(
+    fn: Callable[[], object], repeats: int, *, before: Callable[[], object] | None = None
+) -> float:
+    """Median seconds of single calls of ``fn`` (each after an untimed ``before()``, if given).
+
+    For work that is slow, or must start cold each time (an empty cache, a fresh process), so
+    that it cannot be repeated in blocks.
+    """
+    times = []
+    for _ in range(repeats):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# -- the machine ----------------------------------------------------------------------------------
+
+
+def torch_available() -> bool:
+    """Whether PyTorch, an optional peer, can be imported."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @contextlib.contextmanager
@@ -110,13 +203,34 @@ def limit_threads(n_threads: int) -> Iterator[None]:
             torch.set_num_threads(torch_threads)
 
 
-def machine_line(n_threads: int) -> str:
-    import numpy
+def _libraries() -> str:
+    """NumPy (with its BLAS) and PyTorch (with or without MKL, when installed), as far as known."""
+    try:
+        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
+        numpy_blas = f" (BLAS {blas['name']} {blas.get('version', '')}".rstrip() + ")"
+    except (TypeError, KeyError):  # NumPy < 1.25 has no mode="dicts"
+        numpy_blas = ""
+    libraries = f"NumPy {np.__version__}{numpy_blas}"
+    if torch_available():
+        import torch
 
+        mkl = "MKL" if torch.backends.mkl.is_available() else "no MKL"
+        libraries += f", PyTorch {torch.__version__} ({mkl})"
+    return libraries
+
+
+def machine_line(n_threads: int) -> str:
+    """The note every benchmark opens with: machine, libraries and threads per library."""
     return (
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        f"NumPy {numpy.__version__}, {n_threads} thread(s) per library"
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {_libraries()}; {n_threads} thread(s) per library."
     )
+
+
+def target_note(target: str, met: bool, detail: str = "") -> str:
+    """A note on one of a benchmark's targets: ``Target: <target>: met.`` (or ``MISSED``)."""
+    verdict = "met" if met else "MISSED"
+    return f"Target: {target}: {verdict}{f' ({detail})' if detail else ''}."
 
 
 def write_section(path: str | os.PathLike, result: BenchResult) -> Path:

@@ -16,6 +16,7 @@ import numpy as np
 from numeric import Network, kernels
 from numeric.examples import XOR_INPUTS, XOR_TARGETS
 from numeric.files import atomic_write_bytes
+from verify.core.complex_step import complex_derivative
 
 __all__ = ["step_error_curves", "step_error_plot", "xor_loss_plot"]
 
@@ -50,7 +51,7 @@ def step_error_curves(seed: int = 1, layer: int = 0, index=(0, 0)):
             "forward": (loss_at(h) - f0) / h,
             "central": central,
             "Richardson": (4 * central - central_2h) / 3,
-            "complex step": loss_at(1j * h).imag / h,
+            "complex step": complex_derivative(loss_at, 0.0, h=h),
         }
         for method, value in estimates.items():
             curves[method].append(abs(value - exact) / abs(exact))

@@ -17,14 +17,18 @@ from typing import NamedTuple
 import numpy as np
 
 from numeric import SGD, Network
+from numeric.network import DTYPES
 from numeric.train import training_step
 from numeric.validation import check_positive
 from verify.bench.common import (
     BenchResult,
+    bench_problem,
     limit_threads,
     machine_line,
     median_time,
     paired_times,
+    target_note,
+    torch_available,
 )
 
 __all__ = [
@@ -45,7 +49,6 @@ SIZES: tuple[tuple[tuple[int, ...], int], ...] = (
     ((784, 256, 256, 10), 256),
     ((1024, 1024, 1024, 1024, 10), 512),
 )
-DTYPES = (np.float64, np.float32)
 LEARNING_RATE = 0.1
 GEMM_SIZE = 2048
 # Steps above this many flops get fewer interleaved rounds: each of their calls already lasts
@@ -225,44 +228,6 @@ def _gemm(dtype, library: str = "numpy") -> tuple[Callable[[], object], int]:
     return (lambda: A @ B), 2 * n**3
 
 
-def _problem(sizes: Sequence[int], n_samples: int, dtype, seed: int):
-    """Xavier-initialised parameters (no saturated sigmoids, so no denormals) and a random batch."""
-    rng = np.random.default_rng(seed)
-    params = [
-        (
-            (rng.standard_normal((n_out, n_in)) * np.sqrt(2 / (n_in + n_out))).astype(dtype),
-            np.zeros(n_out, dtype),
-        )
-        for n_in, n_out in pairwise(sizes)
-    ]
-    X = rng.standard_normal((n_samples, sizes[0])).astype(dtype)
-    y = rng.integers(0, 2, (n_samples, sizes[-1])).astype(dtype)
-    return params, X, y
-
-
-def _torch_available() -> bool:
-    try:
-        import torch  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def _libraries(has_torch: bool) -> str:
-    """NumPy's BLAS and PyTorch's version (with its BLAS), as far as they say."""
-    try:
-        blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
-        numpy_blas = f"NumPy BLAS {blas['name']} {blas.get('version', '')}".rstrip()
-    except (TypeError, KeyError):  # NumPy < 1.25 has no mode="dicts"
-        numpy_blas = "NumPy BLAS unknown"
-    if not has_torch:
-        return numpy_blas
-    import torch
-
-    torch_blas = "MKL" if torch.backends.mkl.is_available() else "no MKL"
-    return f"{numpy_blas}; PyTorch {torch.__version__} ({torch_blas})"
-
-
 def _default_threads() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
@@ -294,7 +259,7 @@ def bench_train(*, repeats: int = 5, n_threads: int | None = None, sizes=None) -
         n_threads = _default_threads()
     n_threads = check_positive("n_threads", n_threads, integer=True)
     sizes = SIZES if sizes is None else tuple((tuple(s), int(n)) for s, n in sizes)
-    has_torch = _torch_available()
+    has_torch = torch_available()
     rows, torch_gemm = [], {}
     products = {dtype: _gemm(dtype) for dtype in DTYPES}
     with limit_threads(n_threads), np.errstate(over="ignore"):
@@ -306,7 +271,8 @@ def bench_train(*, repeats: int = 5, n_threads: int | None = None, sizes=None) -
             flops = step_flops(layer_sizes, n_samples)
             rounds = repeats if flops <= LARGE_STEP_FLOPS else min(repeats, max(3, repeats // 2))
             for dtype in DTYPES:
-                problem = _problem(layer_sizes, n_samples, dtype, seed=0)
+                network, X, y = bench_problem(layer_sizes, n_samples, dtype=dtype)
+                problem = network.params, X, y
                 product, product_flops = products[dtype]
                 contenders = {
                     "chainrule": chainrule_stepper(*problem, LEARNING_RATE).step,
@@ -352,7 +318,7 @@ def _ms(seconds: float) -> float:
 
 def _notes(rows, largest_sizes, n_threads, torch_gemm, repeats) -> list[str]:
     notes = [
-        f"Machine: {machine_line(n_threads)}; {_libraries(bool(torch_gemm))}.",
+        machine_line(n_threads),
         f"GEMM: a NumPy {GEMM_SIZE}^3 matrix product of the row's dtype, timed in the same "
         "interleaved rounds as the steps"
         + (
@@ -364,8 +330,10 @@ def _notes(rows, largest_sizes, n_threads, torch_gemm, repeats) -> list[str]:
         + ".",
         "Network: the document's (sigmoid in every layer, binary cross-entropy summed over "
         "outputs and averaged over samples, plain SGD with learning rate "
-        f"{LEARNING_RATE}), Xavier-initialised, one fixed random batch; every contender starts "
-        "from the same parameters.",
+        f"{LEARNING_RATE}); parameters, batch and targets from verify.core.problems.make_problem "
+        "(W^m drawn N(0, 1/N^{m-1}), b^m N(0, 1/4): no saturated sigmoids; standard normal "
+        "inputs, targets in (0, 1)), one fixed batch; every contender starts from the same "
+        "parameters.",
         "chainrule: what `Network.fit` runs per step after its one-time input check: "
         "`network.loss_and_gradients(X, y)`, fit's finiteness check of the loss and every "
         "gradient, and "
@@ -387,15 +355,23 @@ def _notes(rows, largest_sizes, n_threads, torch_gemm, repeats) -> list[str]:
             for r in rows
             if r["PyTorch / chainrule"] != "n/a" and r["PyTorch / chainrule"] <= 1
         ]
-        verdict = "met" if not missed else "missed at " + ", ".join(missed)
-        notes.append(f"Target: faster than PyTorch CPU at every size and dtype: {verdict}.")
+        notes.append(
+            target_note(
+                "faster than PyTorch CPU at every size and dtype",
+                not missed,
+                "not at " + ", ".join(missed) if missed else "",
+            )
+        )
     largest = [r for r in rows if r["network"] == str(list(largest_sizes))]
     if largest:
         shares = ", ".join(f"{r['dtype']} {r['of GEMM rate']}" for r in largest)
         met = all(float(r["of GEMM rate"].rstrip("%")) >= 90 for r in largest)
         notes.append(
-            f"Target: >= 90% of the GEMM rate at the largest size ({largest[0]['network']}): "
-            f"{shares}: {'met' if met else 'missed'}."
+            target_note(
+                f">= 90% of the GEMM rate at the largest size ({largest[0]['network']})",
+                met,
+                shares,
+            )
         )
     if not torch_ratios:
         notes.append("PyTorch is not installed: its columns are n/a.")
