@@ -11,6 +11,7 @@ import numpy as np
 from numeric.activations import ACTIVATIONS
 from numeric.costs import COSTS
 from numeric.files import atomic_write_bytes
+from numeric.validation import Description, argument_error
 
 __all__ = ["load", "save"]
 
@@ -22,9 +23,17 @@ def save(network, path) -> None:
     """Write ``network`` to ``path`` through a temporary file and a rename: never half-written."""
     for act in network.activations:
         if ACTIVATIONS.get(act.name) is not act:
-            raise ValueError(f"only registered activations can be saved, got a custom {act!r}")
+            raise argument_error(
+                f"network.activations[{network.activations.index(act)}]",
+                "a registered activation to be saved",
+                Description(f"a custom {act!r}"),
+            )
     if COSTS.get(network.cost.name) is not network.cost:
-        raise ValueError(f"only registered costs can be saved, got a custom {network.cost!r}")
+        raise argument_error(
+            "network.cost",
+            "a registered cost to be saved",
+            Description(f"a custom {network.cost!r}"),
+        )
     meta = {
         "format": FORMAT,
         "version": VERSION,
@@ -50,7 +59,9 @@ def load(path, network_class):
     except (zipfile.BadZipFile, ValueError, OSError, EOFError) as err:
         if isinstance(err, FileNotFoundError):
             raise
-        raise ValueError(f"path {str(path)!r} is not a readable .npz network file: {err}") from err
+        raise ValueError(
+            f"`path` {str(path)!r} is not a readable .npz network file: {err}"
+        ) from err
     try:
         meta = json.loads(str(arrays.pop("meta")))
         if meta.get("format") != FORMAT:
@@ -79,5 +90,5 @@ def load(path, network_class):
             for m in range(1, network.n_layers + 1)
         ]
     except (KeyError, TypeError, ValueError, json.JSONDecodeError) as err:
-        raise ValueError(f"path {str(path)!r} is not a valid chainrule network: {err}") from err
+        raise ValueError(f"`path` {str(path)!r} is not a valid chainrule network: {err}") from err
     return network

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from numeric.validation import check_positive
+from numeric.validation import argument_error, check_positive
 
 __all__ = [
     "SGD",
@@ -54,7 +54,7 @@ class Momentum(SGD):
     def __init__(self, learning_rate: float, momentum: float = 0.9):
         super().__init__(learning_rate)
         if not 0 <= momentum < 1:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum!r}")
+            raise argument_error("momentum", "in [0, 1)", momentum)
         self.momentum = momentum
         self._velocity: list[np.ndarray] | None = None
 
@@ -76,7 +76,7 @@ class Adam(SGD):
         super().__init__(learning_rate)
         for name, beta in (("beta1", beta1), ("beta2", beta2)):
             if not 0 <= beta < 1:
-                raise ValueError(f"{name} must be in [0, 1), got {beta!r}")
+                raise argument_error(name, "in [0, 1)", beta)
         self.beta1, self.beta2, self.eps = beta1, beta2, check_positive("eps", eps)
         self._moments: list[tuple[np.ndarray, np.ndarray]] | None = None
         self._t = 0
@@ -101,16 +101,16 @@ def get_optimizer(optimizer, learning_rate: float, **options) -> SGD:
     """An optimizer object from a name (``"sgd"``, ``"momentum"``, ``"adam"``) or an instance."""
     if isinstance(optimizer, SGD):
         if options:
-            raise ValueError(
-                f"optimizer options {sorted(options)} must go to the optimizer's constructor "
-                f"when optimizer is an object, got {optimizer!r}"
+            raise argument_error(
+                "optimizer_options",
+                f"empty when `optimizer` is an object (give them to the constructor of "
+                f"{type(optimizer).__name__})",
+                dict(sorted(options.items())),
             )
         return optimizer
     if optimizer not in OPTIMIZERS:
         known = ", ".join(map(repr, OPTIMIZERS))
-        raise ValueError(
-            f"optimizer must be one of {known} or an optimizer object, got {optimizer!r}"
-        )
+        raise argument_error("optimizer", f"one of {known} or an optimizer object", optimizer)
     return OPTIMIZERS[optimizer](learning_rate, **options)
 
 
@@ -183,7 +183,7 @@ def fit(
     n = X.shape[0]
     batch_size = n if batch_size is None else check_positive("batch_size", batch_size, integer=True)
     if tol is not None and not tol >= 0:
-        raise ValueError(f"tol must be >= 0 or None, got {tol!r}")
+        raise argument_error("tol", ">= 0 or None", tol)
     opt = get_optimizer(optimizer, learning_rate, **optimizer_options)
     rng = network.rng if seed is None else np.random.default_rng(seed)
     flat_params = [p for pair in network.params for p in pair]
@@ -206,7 +206,7 @@ def fit(
                         raise DivergenceError(
                             f"training diverged in epoch {epoch}: the loss or a gradient became "
                             "non-finite; the network keeps the parameters of the last finite "
-                            "step. Try a smaller learning_rate.",
+                            "step. Try a smaller `learning_rate`.",
                             history,
                         )
                     total += loss * len(yb) / n if network.reduction == "mean" else loss

@@ -1,12 +1,20 @@
-"""Bad input to numeric: each error names the argument, what was expected and what came."""
+"""Bad input to numeric: each error names the argument, what was expected and what came.
+
+Every message has the form "`<name>` must be <expected>, got <value>" (numeric.validation).
+"""
 
 from __future__ import annotations
+
+import json
 
 import numpy as np
 import pytest
 
 import numeric
-from numeric import Network
+from numeric import Activation, Cost, Network
+from numeric.activations import get_activation
+from numeric.costs import get_cost
+from numeric.validation import Description, argument_error
 
 X4 = np.array([[0, 0], [1, 0], [0, 1], [1, 1]], dtype=float)
 Y4 = np.array([0, 1, 1, 0], dtype=float)
@@ -17,18 +25,49 @@ def net():
     return Network([2, 2, 1], "sigmoid", "cross_entropy", seed=0)
 
 
+def test_argument_error_template():
+    error = argument_error("epochs", "an int > 0", 2.5, TypeError)
+    assert isinstance(error, TypeError)
+    assert str(error) == "`epochs` must be an int > 0, got 2.5"
+    assert str(argument_error("cost", "one of 'a'", "b")) == "`cost` must be one of 'a', got 'b'"
+    described = argument_error("X", "finite", Description("2 NaN/Inf entries"), hint="look")
+    assert isinstance(described, ValueError)
+    assert str(described) == "`X` must be finite, got 2 NaN/Inf entries; look"
+
+
 @pytest.mark.parametrize(
     ("X", "y", "message"),
     [
-        (X4.T, Y4, r"X must have shape \(n_samples, 2\), got \(2, 4\); it looks transposed"),
-        (X4[:, :1], Y4, r"X must have shape \(n_samples, 2\), got \(4, 1\)$"),
-        (X4.ravel(), Y4, r"X must have shape \(n_samples, 2\), got 1-d shape \(8,\)"),
-        (X4, Y4[:3], r"y must have one row per sample of X \(4\), got 3 rows"),
-        (X4, Y4.reshape(1, 4), r"y must have shape \(n_samples, 1\), got \(1, 4\); .*transposed"),
-        (np.zeros((0, 2)), np.zeros(0), r"X must hold at least one sample, got shape \(0, 2\)"),
-        (np.where(X4 == 1, np.nan, X4), Y4, r"X must be finite, got 4 NaN/Inf .*first at \(1, 0\)"),
-        (X4, np.array([0, np.inf, 1, 0]), r"y must be finite, got 1 NaN/Inf"),
-        (X4, np.array([0, 2, 1, 0]), r"y must lie in \[0, 1\] for cost 'cross_entropy'"),
+        (
+            X4.T,
+            Y4,
+            r"^`X` must be of shape \(n_samples, 2\), got \(2, 4\); "
+            r"it looks transposed \(samples as columns\): pass X\.T$",
+        ),
+        (X4[:, :1], Y4, r"^`X` must be of shape \(n_samples, 2\), got \(4, 1\)$"),
+        (X4.ravel(), Y4, r"^`X` must be of shape \(n_samples, 2\), got 1-d shape \(8,\)$"),
+        (X4, Y4[:3], r"^`y` must be one row per sample of X \(4 rows\), got 3 rows$"),
+        (
+            X4,
+            Y4.reshape(1, 4),
+            r"^`y` must be of shape \(n_samples, 1\), got \(1, 4\); .*transposed.*: pass y\.T$",
+        ),
+        (
+            np.zeros((0, 2)),
+            np.zeros(0),
+            r"^`X` must be non-empty \(at least one sample\), got shape \(0, 2\)$",
+        ),
+        (
+            np.where(X4 == 1, np.nan, X4),
+            Y4,
+            r"^`X` must be finite, got 4 NaN/Inf entries \(first at \(1, 0\)\)$",
+        ),
+        (X4, np.array([0, np.inf, 1, 0]), r"^`y` must be finite, got 1 NaN/Inf entries"),
+        (
+            X4,
+            np.array([0, 2, 1, 0]),
+            r"^`y` must be in \[0, 1\] for cost 'cross_entropy', got values in \[0, 2\]$",
+        ),
     ],
 )
 def test_bad_data(net, X, y, message):
@@ -37,43 +76,74 @@ def test_bad_data(net, X, y, message):
 
 
 def test_non_numeric_data(net):
-    with pytest.raises(TypeError, match=r"X must hold real numbers, got dtype <U1"):
+    with pytest.raises(TypeError, match=r"^`X` must be an array of real numbers, got dtype <U1$"):
         net.gradients([["a", "b"]], Y4[:1])
+    with pytest.raises(TypeError, match=r"^`X` must be array-like of numbers, got list$"):
+        net.gradients([[0.0, 1.0], [1.0]], Y4[:2])
 
 
 def test_categorical_targets_must_be_distributions():
     net = Network([2, 3], "softmax", "categorical_cross_entropy", seed=0)
     y = np.array([[0.2, 0.3, 0.5], [0.5, 0.0, 0.0]])
-    with pytest.raises(ValueError, match=r"rows of y must sum to 1 .*got row 1 summing to 0.5"):
+    with pytest.raises(
+        ValueError,
+        match=r"^`y` must be rows that sum to 1 for cost 'categorical_cross_entropy', "
+        r"got row 1 summing to 0\.5 \(1 rows off\)$",
+    ):
         net.loss(X4[:2], y)
+    with pytest.raises(
+        ValueError,
+        match=r"^`y` must be non-negative for cost 'categorical_cross_entropy', got min -0\.5$",
+    ):
+        net.loss(X4[:2], np.array([[1.5, -0.5, 0.0], [0.5, 0.0, 0.5]]))
 
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"sizes": [2, 0, 1]}, ValueError, r"sizes must be positive \(>= 1\), got \[2, 0, 1\]"),
-        ({"sizes": [3]}, ValueError, r"sizes must list at least 2 layers"),
-        ({"sizes": [2, 1.5]}, TypeError, r"sizes must contain ints, got 1.5"),
+        ({"sizes": [2, 0, 1]}, ValueError, r"^`sizes` must be positive \(>= 1\), got \[2, 0, 1\]$"),
+        (
+            {"sizes": [3]},
+            ValueError,
+            r"^`sizes` must be at least 2 layer sizes \(input and output\), got \[3\]$",
+        ),
+        ({"sizes": [2, 1.5]}, TypeError, r"^`sizes` must be a sequence of ints, got 1\.5 in \[2,"),
+        ({"sizes": 5}, TypeError, r"^`sizes` must be a sequence of ints, got 5$"),
         (
             {"activations": "sigmoidd"},
             ValueError,
-            r"activations\[0\] must be one of 'sigmoid', 'tanh', 'relu'.*got 'sigmoidd'",
+            r"^`activations\[0\]` must be one of 'sigmoid', 'tanh', 'relu'.* or an Activation, "
+            r"got 'sigmoidd'$",
         ),
-        ({"activations": ["tanh"] * 3}, ValueError, r"one name or one per layer \(2\), got 3"),
+        (
+            {"activations": ["tanh"] * 3},
+            ValueError,
+            r"^`activations` must be one name or a sequence of one per layer \(2 layers\), "
+            r"got 3 entries$",
+        ),
         (
             {"cost": "mse"},
             ValueError,
-            r"cost must be one of 'squared_error', 'cross_entropy', "
-            r"'categorical_cross_entropy' or a Cost, got 'mse'",
+            r"^`cost` must be one of 'squared_error', 'cross_entropy', "
+            r"'categorical_cross_entropy' or a Cost, got 'mse'$",
         ),
         (
             {"activations": "relu"},
             ValueError,
-            r"cost 'cross_entropy' needs outputs in \[0, 1\]; the output activation 'relu'",
+            r"^`activations\[1\]` must be an output activation with values in \[0, 1\], which "
+            r"cost 'cross_entropy' needs, got 'relu', which gives values in \[0, inf\]$",
         ),
-        ({"dtype": np.int64}, ValueError, r"dtype must be float64 or float32, got int64"),
-        ({"init": "glorot"}, ValueError, r"init must be one of 'normal', 'xavier', 'he'"),
-        ({"reduction": "median"}, ValueError, r"reduction must be one of 'mean', 'sum'"),
+        ({"dtype": np.int64}, ValueError, r"^`dtype` must be one of float64, float32.*got int64$"),
+        (
+            {"init": "glorot"},
+            ValueError,
+            r"^`init` must be one of 'normal', 'xavier', 'he', got 'glorot'$",
+        ),
+        (
+            {"reduction": "median"},
+            ValueError,
+            r"^`reduction` must be one of 'mean', 'sum', got 'median'$",
+        ),
     ],
 )
 def test_bad_construction(kwargs, error, message):
@@ -85,25 +155,41 @@ def test_bad_construction(kwargs, error, message):
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"learning_rate": 0.0}, ValueError, r"learning_rate must be > 0 and finite, got 0.0"),
-        ({"learning_rate": -1}, ValueError, r"learning_rate must be > 0 and finite, got -1"),
-        ({"learning_rate": float("inf")}, ValueError, r"learning_rate must be > 0 and finite"),
+        ({"learning_rate": 0.0}, ValueError, r"^`learning_rate` must be > 0 and finite, got 0\.0$"),
+        ({"learning_rate": -1}, ValueError, r"^`learning_rate` must be > 0 and finite, got -1$"),
+        (
+            {"learning_rate": float("inf")},
+            ValueError,
+            r"^`learning_rate` must be > 0 and finite, got inf$",
+        ),
         (
             {"optimizer": numeric.Adam(0.1), "beta1": 5.0},
             ValueError,
-            r"optimizer options \['beta1'\]",
+            r"^`optimizer_options` must be empty when `optimizer` is an object \(give them to "
+            r"the constructor of Adam\), got \{'beta1': 5\.0\}$",
         ),
-        ({"learning_rate": "fast"}, TypeError, r"learning_rate must be a number > 0, got 'fast'"),
-        ({"epochs": 0}, ValueError, r"epochs must be > 0, got 0"),
-        ({"epochs": 2.5}, TypeError, r"epochs must be an int > 0, got 2.5"),
-        ({"batch_size": 0}, ValueError, r"batch_size must be > 0, got 0"),
+        (
+            {"learning_rate": "fast"},
+            TypeError,
+            r"^`learning_rate` must be a number > 0, got 'fast'$",
+        ),
+        ({"epochs": 0}, ValueError, r"^`epochs` must be > 0, got 0$"),
+        ({"epochs": 2.5}, TypeError, r"^`epochs` must be an int > 0, got 2\.5$"),
+        ({"batch_size": 0}, ValueError, r"^`batch_size` must be > 0, got 0$"),
         (
             {"optimizer": "rmsprop"},
             ValueError,
-            r"optimizer must be one of 'sgd', 'momentum', 'adam'",
+            r"^`optimizer` must be one of 'sgd', 'momentum', 'adam' or an optimizer object, "
+            r"got 'rmsprop'$",
         ),
-        ({"optimizer": "momentum", "momentum": 1.0}, ValueError, r"momentum must be in \[0, 1\)"),
-        ({"tol": -1.0}, ValueError, r"tol must be >= 0 or None, got -1.0"),
+        (
+            {"optimizer": "momentum", "momentum": 1.0},
+            ValueError,
+            r"^`momentum` must be in \[0, 1\), got 1\.0$",
+        ),
+        ({"optimizer": "adam", "beta2": -0.1}, ValueError, r"^`beta2` must be in \[0, 1\), got"),
+        ({"optimizer": "adam", "eps": 0}, ValueError, r"^`eps` must be > 0 and finite, got 0$"),
+        ({"tol": -1.0}, ValueError, r"^`tol` must be >= 0 or None, got -1\.0$"),
     ],
 )
 def test_bad_fit_arguments(net, kwargs, error, message):
@@ -113,3 +199,232 @@ def test_bad_fit_arguments(net, kwargs, error, message):
         net.fit(X4, Y4, **args)
     after = [p for pair in net.params for p in pair]
     assert all(np.array_equal(p, q) for p, q in zip(before, after))
+
+
+def test_catalogue_entries_check_their_definitions():
+    with pytest.raises(
+        TypeError,
+        match=r"^`derivative` must be given exactly when `vjp` is not \(activation 'x' needs "
+        r"one of the two\), got neither$",
+    ):
+        Activation("x", lambda z: z)
+    with pytest.raises(TypeError, match=r"^`derivative` must be .*, got both$"):
+        Activation("x", lambda z: z, lambda z, a: a, vjp=lambda g, z, a: g)
+    with pytest.raises(
+        ValueError,
+        match=r"^`targets` must be one of 'real', 'unit', 'distribution', got 'labels'$",
+    ):
+        Cost("x", lambda a, y: a, lambda a, y: a, targets="labels")
+
+
+def test_save_refuses_unregistered_entries(tmp_path):
+    custom = Activation("custom", lambda z: z, lambda z, a: np.ones_like(z))
+    with pytest.raises(
+        ValueError,
+        match=r"^`network\.activations\[1\]` must be a registered activation to be saved, "
+        r"got a custom Activation\('custom'\)$",
+    ):
+        Network([2, 2, 1], ["tanh", custom], "squared_error").save(tmp_path / "a.npz")
+    cost = Cost("mine", lambda a, y: a.sum(axis=-1), lambda a, y: np.ones_like(a))
+    with pytest.raises(
+        ValueError,
+        match=r"^`network\.cost` must be a registered cost to be saved, "
+        r"got a custom Cost\('mine'\)$",
+    ):
+        Network([2, 1], "identity", cost).save(tmp_path / "c.npz")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_load_errors_name_the_path(tmp_path):
+    corrupt = tmp_path / "corrupt.npz"
+    corrupt.write_bytes(b"not a zip file")
+    with pytest.raises(ValueError, match=r"^`path` '.*corrupt\.npz' is not a readable \.npz"):
+        Network.load(corrupt)
+    with pytest.raises(
+        ValueError,
+        match=r"^`path` '.*swish\.npz' is not a valid chainrule network: "
+        r"`activations\[0\]` must be one of .*, got 'swish'$",
+    ):
+        Network.load(_saved_with(tmp_path / "swish.npz", activations=["swish", "sigmoid"]))
+
+
+# -- every refusal, one template --------------------------------------------------------------
+
+
+def _saved_with(path, **meta):
+    """A saved [2, 2, 1] network whose metadata has ``meta`` written over it."""
+    Network([2, 2, 1], seed=0).save(path)
+    with np.load(path) as data:
+        arrays = dict(data)
+    arrays["meta"] = np.array(json.dumps({**json.loads(str(arrays["meta"])), **meta}))
+    np.savez(path, **arrays)
+    return path
+
+
+_FIT = {"learning_rate": 0.5, "epochs": 1, "progress": False}
+
+
+def _fit(**kwargs):
+    args = {**_FIT, **kwargs}
+    return lambda tmp: Network([2, 2, 1], seed=0).fit(X4, Y4, **args)
+
+
+def _network(sizes=None, **kwargs):
+    return lambda tmp: Network([2, 2, 1] if sizes is None else sizes, **kwargs)
+
+
+def _on(method, X, y=None):
+    def call(tmp):
+        net = Network([2, 2, 1], seed=0)
+        return getattr(net, method)(X) if y is None else getattr(net, method)(X, y)
+
+    return call
+
+
+SOFTMAX = Network([2, 3], "softmax", "categorical_cross_entropy", seed=0)
+CUSTOM = Activation("custom", lambda z: z, lambda z, a: np.ones_like(z))
+
+# (call on a temporary folder, error type, the argument the message must start with)
+BAD_INPUTS = {
+    "Network: sizes not a sequence": (_network(5), TypeError, "sizes"),
+    "Network: sizes too short": (_network([3]), ValueError, "sizes"),
+    "Network: sizes with a float": (_network([2, 1.5]), TypeError, "sizes"),
+    "Network: sizes with a bool": (_network([2, True]), TypeError, "sizes"),
+    "Network: sizes with a zero": (_network([2, 0, 1]), ValueError, "sizes"),
+    "Network: unknown activation": (_network(activations="swish"), ValueError, "activations[0]"),
+    "Network: activation not a name": (
+        _network(activations=[None, "sigmoid"]),
+        ValueError,
+        "activations[0]",
+    ),
+    "Network: too many activations": (
+        _network(activations=["tanh"] * 3),
+        ValueError,
+        "activations",
+    ),
+    "Network: unknown cost": (_network(cost="mse"), ValueError, "cost"),
+    "Network: output outside the cost's range": (
+        _network(activations="tanh"),
+        ValueError,
+        "activations[1]",
+    ),
+    "Network: integer dtype": (_network(dtype=np.int32), ValueError, "dtype"),
+    "Network: unknown init": (_network(init="glorot"), ValueError, "init"),
+    "Network: unknown reduction": (_network(reduction="median"), ValueError, "reduction"),
+    "fit: learning_rate zero": (_fit(learning_rate=0.0), ValueError, "learning_rate"),
+    "fit: learning_rate nan": (_fit(learning_rate=float("nan")), ValueError, "learning_rate"),
+    "fit: learning_rate a string": (_fit(learning_rate="fast"), TypeError, "learning_rate"),
+    "fit: epochs a float": (_fit(epochs=2.5), TypeError, "epochs"),
+    "fit: epochs negative": (_fit(epochs=-3), ValueError, "epochs"),
+    "fit: batch_size zero": (_fit(batch_size=0), ValueError, "batch_size"),
+    "fit: tol negative": (_fit(tol=-1e-3), ValueError, "tol"),
+    "fit: unknown optimizer": (_fit(optimizer="rmsprop"), ValueError, "optimizer"),
+    "fit: momentum >= 1": (_fit(optimizer="momentum", momentum=1.5), ValueError, "momentum"),
+    "fit: beta1 negative": (_fit(optimizer="adam", beta1=-0.5), ValueError, "beta1"),
+    "fit: eps zero": (_fit(optimizer="adam", eps=0.0), ValueError, "eps"),
+    "fit: options with an optimizer object": (
+        _fit(optimizer=numeric.SGD(0.1), momentum=0.5),
+        ValueError,
+        "optimizer_options",
+    ),
+    "fit: transposed X": (
+        lambda tmp: Network([2, 1]).fit(X4.T, Y4, **_FIT),
+        ValueError,
+        "X",
+    ),
+    "loss: transposed X": (_on("loss", X4.T, Y4), ValueError, "X"),
+    "loss: too few targets": (_on("loss", X4, Y4[:3]), ValueError, "y"),
+    "loss: strings": (_on("loss", [["a", "b"]], Y4[:1]), TypeError, "X"),
+    "loss: complex X": (_on("loss", X4 + 1j, Y4), TypeError, "X"),
+    "loss: no samples": (_on("loss", np.zeros((0, 2)), np.zeros(0)), ValueError, "X"),
+    "loss: targets outside [0, 1]": (_on("loss", X4, Y4 + 1), ValueError, "y"),
+    "loss: rows not summing to 1": (
+        lambda tmp: SOFTMAX.loss(X4[:1], [[0.5, 0.0, 0.0]]),
+        ValueError,
+        "y",
+    ),
+    "loss: negative distributions": (
+        lambda tmp: SOFTMAX.loss(X4[:1], [[1.5, -0.5, 0.0]]),
+        ValueError,
+        "y",
+    ),
+    "passes: gradients on 1-d X": (_on("gradients", X4.ravel(), Y4), ValueError, "X"),
+    "passes: gradients on NaN in X": (_on("gradients", X4 * np.nan, Y4), ValueError, "X"),
+    "passes: gradients on inf in y": (
+        _on("gradients", X4, np.array([0, np.inf, 1, 0])),
+        ValueError,
+        "y",
+    ),
+    "passes: gradients on a ragged list": (
+        _on("gradients", [[0.0, 1.0], [1.0]], Y4[:2]),
+        TypeError,
+        "X",
+    ),
+    "passes: gradients on transposed y": (_on("gradients", X4, Y4.reshape(1, 4)), ValueError, "y"),
+    "passes: forward on a 3-d X": (_on("forward", np.zeros((1, 4, 2))), ValueError, "X"),
+    "passes: predict on too few columns": (_on("predict", X4[:, :1]), ValueError, "X"),
+    "save/load: save a custom activation": (
+        lambda tmp: Network([2, 2, 1], [CUSTOM, "sigmoid"]).save(tmp / "n.npz"),
+        ValueError,
+        "network.activations[0]",
+    ),
+    "save/load: save a custom cost": (
+        lambda tmp: Network([2, 1], "identity", Cost("c", np.sum, np.ones_like)).save(
+            tmp / "n.npz"
+        ),
+        ValueError,
+        "network.cost",
+    ),
+    "save/load: load an unknown activation": (
+        lambda tmp: Network.load(_saved_with(tmp / "n.npz", activations=["swish", "sigmoid"])),
+        ValueError,
+        "path",
+    ),
+    "save/load: load an integer dtype": (
+        lambda tmp: Network.load(_saved_with(tmp / "n.npz", dtype="int64")),
+        ValueError,
+        "path",
+    ),
+    "catalogues: get_activation unknown": (
+        lambda tmp: get_activation("swish"),
+        ValueError,
+        "activation",
+    ),
+    "catalogues: get_activation not a name": (
+        lambda tmp: get_activation(3, "hidden"),
+        ValueError,
+        "hidden",
+    ),
+    "catalogues: get_cost unknown": (lambda tmp: get_cost("hinge"), ValueError, "cost"),
+    "catalogues: get_cost not a name": (lambda tmp: get_cost(None, "loss"), ValueError, "loss"),
+    "catalogues: Activation without a derivative": (
+        lambda tmp: Activation("x", np.tanh),
+        TypeError,
+        "derivative",
+    ),
+    "catalogues: Cost with unknown targets": (
+        lambda tmp: Cost("x", np.sum, np.ones_like, targets="labels"),
+        ValueError,
+        "targets",
+    ),
+}
+
+
+@pytest.mark.parametrize(("call", "error", "name"), BAD_INPUTS.values(), ids=list(BAD_INPUTS))
+def test_every_refusal_names_its_argument(tmp_path, call, error, name):
+    with pytest.raises(error) as info:
+        call(tmp_path)
+    assert type(info.value) is error
+    message = str(info.value)
+    assert message.startswith(f"`{name}` "), message
+    assert "must" in message and "got" in message, message
+    if name != "path":  # load wraps the refusal of what the file holds after naming the path
+        assert message.startswith(f"`{name}` must be "), message
+
+
+def test_the_table_covers_every_entry_point():
+    assert len(BAD_INPUTS) >= 25
+    groups = {row.split(":")[0] for row in BAD_INPUTS}
+    assert groups == {"Network", "fit", "loss", "passes", "save/load", "catalogues"}
+    for entry in ("gradients", "save", "load", "get_activation", "get_cost"):
+        assert any(entry in row for row in BAD_INPUTS), entry
