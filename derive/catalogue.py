@@ -235,6 +235,10 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
             "leaky_relu", lambda z: z * (LEAKY_SLOPE + (1 - LEAKY_SLOPE) * sp.Heaviside(z, 0))
         ),
         SymbolicActivation("softplus", lambda z: sp.log(1 + sp.exp(z))),
+        # ELU (alpha = 1); at z = 0 both pieces give 0 and their slopes agree (1).
+        SymbolicActivation(
+            "elu", lambda z: z * sp.Heaviside(z, 0) + (sp.exp(z) - 1) * (1 - sp.Heaviside(z, 0))
+        ),
         SymbolicActivation("softmax", _softmax, elementwise=False),
     )
 }

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from numeric.validation import Description, argument_error
+
 __all__ = ["ACTIVATIONS", "Activation", "get_activation"]
 
 Array = np.ndarray
@@ -46,9 +48,11 @@ class Activation:
 
     def __post_init__(self):
         if (self.derivative is None) == (self.vjp is None):
-            raise TypeError(
-                f"activation {self.name!r} must define exactly one of derivative or vjp, "
-                f"got {'both' if self.derivative else 'neither'}"
+            raise argument_error(
+                "derivative",
+                f"given exactly when `vjp` is not (activation {self.name!r} needs one of the two)",
+                Description("both" if self.derivative else "neither"),
+                TypeError,
             )
 
     def __call__(self, z: Array) -> Array:
@@ -110,6 +114,17 @@ def softplus(z: Array) -> Array:
     return np.logaddexp(0, z)
 
 
+def _elu(z: Array) -> Array:
+    # expm1 only of the non-positive part: e^z of a large positive z would overflow, unused.
+    z = np.asarray(z)
+    positive = z.real > 0
+    return np.where(positive, z, np.expm1(np.where(positive, 0, z)))
+
+
+def _elu_derivative(z: Array, a: Array) -> Array:
+    return np.where(z > 0, 1, a + 1).astype(z.dtype)  # e^z = a + 1 where z <= 0
+
+
 def _softmax(z: Array) -> Array:
     e = np.exp(z - z.max(axis=-1, keepdims=True))
     return e / e.sum(axis=-1, keepdims=True)
@@ -147,6 +162,8 @@ ACTIVATIONS: dict[str, Activation] = {
             lambda z, a: sigmoid(z),
             output_range=(0.0, np.inf),
         ),
+        # ELU with alpha = 1: z for z > 0, e^z - 1 below; its derivative is continuous at 0.
+        Activation("elu", _elu, _elu_derivative, output_range=(-1.0, np.inf)),
         Activation("softmax", _softmax, vjp=_softmax_vjp, output_range=(0.0, 1.0)),
     )
 }
@@ -159,4 +176,4 @@ def get_activation(value: str | Activation, argument: str = "activation") -> Act
     if isinstance(value, str) and value in ACTIVATIONS:
         return ACTIVATIONS[value]
     known = ", ".join(repr(name) for name in ACTIVATIONS)
-    raise ValueError(f"{argument} must be one of {known} or an Activation, got {value!r}")
+    raise argument_error(argument, f"one of {known} or an Activation", value)

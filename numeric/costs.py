@@ -15,10 +15,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from numeric.activations import ACTIVATIONS, Activation, softplus
+from numeric.validation import Description, argument_error
 
 __all__ = ["COSTS", "FUSED", "Cost", "get_cost"]
 
 Array = np.ndarray
+
+TARGET_KINDS = ("real", "unit", "distribution")
 
 
 @dataclass(frozen=True, eq=False)
@@ -37,6 +40,13 @@ class Cost:
         Closed bounds that the network's outputs must stay within for the cost to be defined.
     check_targets : callable
         ``check_targets(y)`` raises ValueError when ``y`` is outside the cost's domain.
+    targets : {"real", "unit", "distribution"}
+        What a target row holds: any reals, values in [0, 1], or a probability distribution.
+        Decides ``sample_targets`` and ``Network.predict``'s decision rule.
+    output : str
+        The output activation paired with this cost by default (its canonical link: the one for
+        which dC/dz^L = a^L - y), used where an output must be chosen for a hidden activation
+        whose range does not fit the cost.
     """
 
     name: str
@@ -44,6 +54,39 @@ class Cost:
     gradient: Callable[[Array, Array], Array]
     output_range: tuple[float, float] = (-np.inf, np.inf)
     check_targets: Callable[[Array], None] = lambda y: None
+    targets: str = "real"
+    output: str = "identity"
+
+    def __post_init__(self):
+        if self.targets not in TARGET_KINDS:
+            known = ", ".join(map(repr, TARGET_KINDS))
+            raise argument_error("targets", f"one of {known}", self.targets)
+
+    def fits_output(self, activation: Activation) -> bool:
+        """Whether every value ``activation`` can produce lies in the cost's domain."""
+        low, high = self.output_range
+        out_low, out_high = activation.output_range
+        return low <= out_low and out_high <= high
+
+    def pairs_with(self, activation: Activation) -> bool:
+        """Whether ``activation`` can be this cost's output layer: it fits the domain and, for
+        distribution targets, its rows are distributions (a vector activation such as softmax)."""
+        return self.fits_output(activation) and (
+            self.targets != "distribution" or not activation.elementwise
+        )
+
+    def sample_targets(self, rng: np.random.Generator, n_samples: int, n_outputs: int) -> Array:
+        """Targets in the cost's domain, shape (n_samples, n_outputs), exact in every float dtype.
+
+        Real targets are multiples of 1/256 drawn around N(0, 1); unit targets multiples of 1/256
+        in (0, 1); distributions rows of multiples of 1/16 that sum to exactly 1 in any precision.
+        """
+        shape = (n_samples, n_outputs)
+        if self.targets == "real":
+            return np.round(rng.standard_normal(shape) * 256) / 256
+        if self.targets == "unit":
+            return rng.integers(1, 256, size=shape) / 256
+        return rng.multinomial(16, np.full(n_outputs, 1 / n_outputs), size=n_samples) / 16
 
     def __repr__(self) -> str:
         return f"Cost({self.name!r})"
@@ -73,24 +116,28 @@ def _categorical_cross_entropy(a: Array, y: Array) -> Array:
 
 def _check_unit_interval(y: Array) -> None:
     if y.min() < 0 or y.max() > 1:
-        raise ValueError(
-            "y must lie in [0, 1] for cost 'cross_entropy', "
-            f"got values in [{y.min():g}, {y.max():g}]"
+        raise argument_error(
+            "y",
+            "in [0, 1] for cost 'cross_entropy'",
+            Description(f"values in [{y.min():g}, {y.max():g}]"),
         )
 
 
 def _check_distribution(y: Array) -> None:
     if y.min() < 0:
-        raise ValueError(
-            f"y must be non-negative for cost 'categorical_cross_entropy', got min {y.min():g}"
+        raise argument_error(
+            "y",
+            "non-negative for cost 'categorical_cross_entropy'",
+            Description(f"min {y.min():g}"),
         )
     sums = y.sum(axis=-1)
     tol = 100 * np.finfo(y.dtype).eps * y.shape[-1]
     bad = np.flatnonzero(np.abs(sums - 1) > tol)
     if bad.size:
-        raise ValueError(
-            "rows of y must sum to 1 for cost 'categorical_cross_entropy', "
-            f"got row {bad[0]} summing to {sums[bad[0]]:g} ({bad.size} rows off)"
+        raise argument_error(
+            "y",
+            "rows that sum to 1 for cost 'categorical_cross_entropy'",
+            Description(f"row {bad[0]} summing to {sums[bad[0]]:g} ({bad.size} rows off)"),
         )
 
 
@@ -108,6 +155,8 @@ COSTS: dict[str, Cost] = {
             _cross_entropy_gradient,
             output_range=(0.0, 1.0),
             check_targets=_check_unit_interval,
+            targets="unit",
+            output="sigmoid",
         ),
         Cost(
             "categorical_cross_entropy",
@@ -115,6 +164,8 @@ COSTS: dict[str, Cost] = {
             lambda a, y: -y / _clip_open_unit(a),
             output_range=(0.0, 1.0),
             check_targets=_check_distribution,
+            targets="distribution",
+            output="softmax",
         ),
     )
 }
@@ -146,4 +197,4 @@ def get_cost(value: str | Cost, argument: str = "cost") -> Cost:
     if isinstance(value, str) and value in COSTS:
         return COSTS[value]
     known = ", ".join(repr(name) for name in COSTS)
-    raise ValueError(f"{argument} must be one of {known} or a Cost, got {value!r}")
+    raise argument_error(argument, f"one of {known} or a Cost", value)

@@ -14,9 +14,9 @@ from numeric.activations import Activation, get_activation
 from numeric.costs import get_cost
 from numeric.kernels import backprop, forward
 from numeric.train import fit
-from numeric.validation import check_batch, check_sizes
+from numeric.validation import Description, argument_error, check_batch, check_sizes
 
-__all__ = ["INITS", "REDUCTIONS", "Network"]
+__all__ = ["DTYPES", "INITS", "REDUCTIONS", "Network"]
 
 INITS = ("normal", "xavier", "he")
 REDUCTIONS = ("mean", "sum")
@@ -71,9 +71,10 @@ class Network:
             activations = [activations] * n_layers
         activations = list(activations)
         if len(activations) != n_layers:
-            raise ValueError(
-                f"activations must be one name or one per layer ({n_layers}), "
-                f"got {len(activations)}"
+            raise argument_error(
+                "activations",
+                f"one name or a sequence of one per layer ({n_layers} layers)",
+                Description(f"{len(activations)} entries"),
             )
         self.activations = [
             get_activation(a, f"activations[{m}]") for m, a in enumerate(activations)
@@ -81,21 +82,26 @@ class Network:
         self.cost = get_cost(cost)
         self.dtype = np.dtype(dtype)
         if self.dtype not in [np.dtype(d) for d in DTYPES]:
-            raise ValueError(f"dtype must be float64 or float32, got {self.dtype}")
+            known = ", ".join(np.dtype(d).name for d in DTYPES)
+            raise argument_error("dtype", f"one of {known}", Description(self.dtype.name))
         if init not in INITS:
-            raise ValueError(f"init must be one of {', '.join(map(repr, INITS))}, got {init!r}")
+            raise argument_error("init", f"one of {', '.join(map(repr, INITS))}", init)
         if reduction not in REDUCTIONS:
-            raise ValueError(
-                f"reduction must be one of {', '.join(map(repr, REDUCTIONS))}, got {reduction!r}"
+            raise argument_error(
+                "reduction", f"one of {', '.join(map(repr, REDUCTIONS))}", reduction
             )
         self.reduction = reduction
-        low, high = self.cost.output_range
-        out_low, out_high = self.activations[-1].output_range
-        if out_low < low or out_high > high:
-            raise ValueError(
-                f"cost {self.cost.name!r} needs outputs in [{low:g}, {high:g}]; the output "
-                f"activation {self.activations[-1].name!r} gives values in "
-                f"[{out_low:g}, {out_high:g}]"
+        if not self.cost.fits_output(self.activations[-1]):
+            low, high = self.cost.output_range
+            out_low, out_high = self.activations[-1].output_range
+            raise argument_error(
+                f"activations[{n_layers - 1}]",
+                f"an output activation with values in [{low:g}, {high:g}], "
+                f"which cost {self.cost.name!r} needs",
+                Description(
+                    f"{self.activations[-1].name!r}, which gives values in "
+                    f"[{out_low:g}, {out_high:g}]"
+                ),
             )
         self.seed = seed
         self.rng = np.random.default_rng(seed)
@@ -150,11 +156,12 @@ class Network:
         return forward(self.params, self.activations, X)
 
     def predict(self, X) -> np.ndarray:
-        """Decisions: class indices for softmax outputs, 0/1 under cross-entropy, else a^L."""
+        """Decisions: class indices for a vector output (softmax), 0/1 for targets in [0, 1]
+        (cross-entropy), else a^L itself."""
         a = self.forward(X)
-        if self.activations[-1].name == "softmax":
+        if not self.activations[-1].elementwise or self.cost.targets == "distribution":
             return a.argmax(axis=1)
-        if self.cost.name == "cross_entropy":
+        if self.cost.targets == "unit":
             return (a > 0.5).astype(int)
         return a
 

@@ -9,6 +9,11 @@ import argparse
 import sys
 from pathlib import Path
 
+import numpy as np
+
+from numeric import ACTIVATIONS, COSTS
+from numeric.network import DTYPES, REDUCTIONS
+
 __all__ = ["main"]
 
 REPORTS = Path("reports")
@@ -35,8 +40,14 @@ def _positive_int(text: str) -> int:
 
 
 def _activations(text: str) -> str | list[str]:
-    """One activation name, or one per layer separated by commas."""
-    return text.split(",") if "," in text else text
+    """One activation name, or one per layer separated by commas, each from the catalogue."""
+    names = text.split(",")
+    unknown = [name for name in names if name not in ACTIVATIONS]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"activation must be one of {_names(ACTIVATIONS)}, got {unknown[0]!r}"
+        )
+    return names if len(names) > 1 else names[0]
 
 
 def _progress(label: str):
@@ -88,7 +99,7 @@ def cmd_report(args) -> int:
     """Regenerate everything committed in reports/ except the timings (``chainrule bench``)."""
     import derive
     from numeric.files import atomic_write
-    from verify.audit.run import run_audit, write_audit
+    from verify.audit import run_audit, write_audit
     from verify.matrix.report import write_matrix
     from verify.matrix.run import run_matrix
 
@@ -134,7 +145,7 @@ def cmd_bench(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from verify.audit.run import run_audit, write_audit
+    from verify.audit import run_audit, write_audit
 
     audit = run_audit(seeds=None if args.seeds is None else range(args.seeds))
     for path in write_audit(audit, args.output, args.format):
@@ -169,7 +180,49 @@ def cmd_oracle(args) -> int:
     return 0 if report.passed else 1
 
 
+def _names(registry) -> str:
+    return ", ".join(registry)
+
+
+def _add_network_options(parser, *, required: bool) -> None:
+    """--sizes, --activation and --cost, with the catalogue's names as choices and in the help."""
+    parser.add_argument("--sizes", type=_sizes, required=True, help="layer sizes, e.g. 2,3,1")
+    parser.add_argument(
+        "--activation",
+        type=_activations,
+        required=required,
+        default=None if required else "sigmoid",
+        help="one activation for every layer, or one per layer separated by commas: "
+        + _names(ACTIVATIONS)
+        + ("" if required else " (default: sigmoid)"),
+    )
+    parser.add_argument(
+        "--cost",
+        choices=list(COSTS),
+        required=required,
+        default=None if required else "cross_entropy",
+        metavar="COST",
+        help=_names(COSTS) + ("" if required else " (default: cross_entropy)"),
+    )
+
+
+def _add_output_options(parser, *, formats, default, output_default, output_help) -> None:
+    parser.add_argument("--output", type=Path, default=output_default, help=output_help)
+    parser.add_argument(
+        "--format",
+        nargs="+",
+        default=list(default),
+        choices=list(formats),
+        help=f"formats to write (default: {' '.join(default)})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
+    from verify.audit.report import FORMATS as AUDIT_FORMATS
+    from verify.bench import BENCHMARKS
+    from verify.matrix.report import FORMATS as MATRIX_FORMATS
+    from verify.oracle.layouts import LAYOUTS
+
     parser = argparse.ArgumentParser(
         prog="chainrule",
         description="Derive, compute and verify the gradients of fully connected networks.",
@@ -188,15 +241,12 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--seeds", type=int, nargs="+", default=[0, 1], help="seeds of parameters and data"
     )
-    verify.add_argument(
-        "--output", type=Path, default=None, help="also write reports into this directory"
-    )
-    verify.add_argument(
-        "--format",
-        nargs="+",
-        default=["md", "json"],
-        choices=["md", "txt", "tex", "html", "json"],
-        help="formats written with --output (default: md json)",
+    _add_output_options(
+        verify,
+        formats=MATRIX_FORMATS,
+        default=("md", "json"),
+        output_default=None,
+        output_help="also write reports into this directory",
     )
     verify.set_defaults(run=cmd_verify)
 
@@ -207,16 +257,7 @@ def build_parser() -> argparse.ArgumentParser:
         "differentiation and by the backprop recursion, and write the derivation (Markdown "
         "with LaTeX math, or a standalone LaTeX document).",
     )
-    derive_cmd.add_argument("--sizes", type=_sizes, required=True, help="layer sizes, e.g. 2,2,1")
-    derive_cmd.add_argument(
-        "--activation",
-        default="sigmoid",
-        type=_activations,
-        help="one activation for every layer, or one per layer separated by commas",
-    )
-    derive_cmd.add_argument(
-        "--cost", default="cross_entropy", help="the cost (default: cross_entropy)"
-    )
+    _add_network_options(derive_cmd, required=False)
     derive_cmd.add_argument("--format", default="md", choices=["md", "latex"])
     derive_cmd.add_argument(
         "--prove",
@@ -259,15 +300,12 @@ def build_parser() -> argparse.ArgumentParser:
         "reference document (symbolically, by finite differences, or empirically over many "
         "seeds) and write reports/errata.md with a verdict, the evidence and a correction each.",
     )
-    audit.add_argument(
-        "--output", type=Path, default=REPORTS, help="directory to write to (default: reports)"
-    )
-    audit.add_argument(
-        "--format",
-        nargs="+",
-        default=["md"],
-        choices=["md", "json", "txt", "html", "tex"],
-        help="report formats (default: md)",
+    _add_output_options(
+        audit,
+        formats=AUDIT_FORMATS,
+        default=("md",),
+        output_default=REPORTS,
+        output_help="directory to write to (default: reports)",
     )
     audit.add_argument(
         "--seeds",
@@ -287,22 +325,15 @@ def build_parser() -> argparse.ArgumentParser:
         "mismatch, exception. Exit 0 when it passes, 1 when not.",
     )
     oracle.add_argument("function", help="path/to/file.py:function or package.module:function")
-    oracle.add_argument("--sizes", type=_sizes, required=True, help="layer sizes, e.g. 2,3,1")
-    oracle.add_argument(
-        "--activation",
-        required=True,
-        type=_activations,
-        help="one activation for every layer, or one per layer separated by commas",
-    )
-    oracle.add_argument("--cost", required=True, help="squared_error, cross_entropy, ...")
+    _add_network_options(oracle, required=True)
     oracle.add_argument(
         "--layout",
         default="rows",
-        choices=["rows", "columns", "sklearn"],
+        choices=list(LAYOUTS),
         help="how FUNCTION stores data and parameters (default: rows)",
     )
-    oracle.add_argument("--reduction", default="mean", choices=["mean", "sum"])
-    oracle.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    oracle.add_argument("--reduction", default="mean", choices=list(REDUCTIONS))
+    oracle.add_argument("--dtype", default="float64", choices=[np.dtype(d).name for d in DTYPES])
     oracle.add_argument("--seed", type=int, default=0, help="seed of parameters and data")
     oracle.add_argument("--n-samples", type=int, default=8, help="batch size (default: 8)")
     oracle.add_argument(
@@ -319,9 +350,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run benchmarks side by side with their peers (interleaved, same thread "
         "count, medians) and replace their sections in the performance report.",
     )
-    bench.add_argument(
-        "what", nargs="+", choices=["train", "derive", "check"], help="which benchmarks to run"
-    )
+    bench.add_argument("what", nargs="+", choices=list(BENCHMARKS), help="which benchmarks to run")
     bench.add_argument(
         "--output",
         type=Path,

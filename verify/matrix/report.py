@@ -7,7 +7,6 @@ disagreements, which are of order one, with three significant digits.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,11 +14,12 @@ from pathlib import Path
 from tabulate import tabulate
 
 from numeric.files import atomic_write
+from verify.formats import TABLE_FORMATS, to_json
 from verify.matrix.run import COMPARISONS, CaseResult, Matrix
 
 __all__ = ["FORMATS", "matrix_tables", "render_matrix", "write_matrix"]
 
-FORMATS = {"md": "github", "txt": "simple", "tex": "latex", "html": "html", "json": None}
+FORMATS = TABLE_FORMATS
 AGREEMENT_BOUND = 1e-12
 
 
@@ -109,7 +109,7 @@ def render_matrix(matrix: Matrix, fmt: str = "md") -> str:
         raise ValueError(f"fmt must be one of {', '.join(map(repr, FORMATS))}, got {fmt!r}")
     tables = matrix_tables(matrix)
     if fmt == "json":
-        return json.dumps({"passed": matrix.passed, "tables": tables}, indent=2) + "\n"
+        return to_json({"passed": matrix.passed, "tables": tables})
     tablefmt = FORMATS[fmt]
     heading = {
         "md": "## {}",

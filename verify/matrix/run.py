@@ -28,9 +28,10 @@ import numpy as np
 
 from numeric import ACTIVATIONS, COSTS
 from verify.core.compare import Finding, compare_gradients
+from verify.core.complex_step import complex_derivative
 from verify.core.finite_differences import network_gradient
+from verify.core.problems import make_problem
 from verify.matrix.conventions import ConventionSet, get_conventions
-from verify.oracle.check import make_problem
 
 __all__ = [
     "DOCUMENT_PAIRS",
@@ -59,12 +60,10 @@ KINK_SIZES = (2, 3, 2)
 
 
 def _output_for(activation: str, cost: str) -> str:
-    """The output activation paired with ``cost``: the hidden one when its range fits the cost."""
-    if cost == "squared_error":
-        return activation
-    if cost == "cross_entropy":
-        return activation if activation in ("sigmoid", "softmax") else "sigmoid"
-    return "softmax"
+    """The output activation paired with ``cost``: the hidden one when its range fits the cost
+    (and, for distribution targets, it gives distributions), else the cost's declared output."""
+    declared = COSTS[cost]
+    return activation if declared.pairs_with(ACTIVATIONS[activation]) else declared.output
 
 
 def catalogue_pairs() -> list[tuple[str, str, str]]:
@@ -182,15 +181,18 @@ def formula_errors(conventions: ConventionSet, names: Sequence[str]) -> dict[str
                 verdicts[name] = "ok"  # its vjp is checked by the matrix itself
                 continue
             stated = act.derivative(z, act(z))
-            true = act(z + 1j * h).imag / h
+            true = complex_derivative(act, z, h=h)
         else:
             cost = conventions.numeric_cost(name)
             a = rng.uniform(0.1, 0.9, (5, 3))
             y = rng.uniform(0, 1, (5, 3))
             stated = cost.gradient(a, y)
+
+            def value(v, cost=cost, y=y):
+                return cost.value(v, y)
+
             true = np.stack(
-                [cost.value(a + 1j * h * np.eye(3)[k], y).imag / h for k in range(3)],
-                axis=1,
+                [complex_derivative(value, a, np.eye(3)[k], h) for k in range(3)], axis=1
             )
         if np.allclose(stated, true, rtol=1e-12, atol=1e-14):
             verdicts[name] = "ok"

@@ -8,6 +8,7 @@ import json
 import numpy as np
 import pytest
 
+from numeric import ACTIVATIONS, COSTS
 from verify.matrix.conventions import AS_WRITTEN, CORRECTED, get_conventions
 from verify.matrix.report import render_matrix
 from verify.matrix.run import DOCUMENT_PAIRS, catalogue_pairs, formula_errors, run_matrix
@@ -40,7 +41,9 @@ def effects(matrix, conventions, hidden, output, cost, sizes, seed=0):
 
 def test_catalogue_covers_every_activation_and_cost():
     pairs = catalogue_pairs()
-    assert len(pairs) == 21
+    assert len(pairs) == len(set(pairs)) == len(ACTIVATIONS) * len(COSTS)
+    assert {hidden for hidden, _, _ in pairs} == set(ACTIVATIONS)
+    assert {cost for _, _, cost in pairs} == set(COSTS)
     assert set(DOCUMENT_PAIRS) <= set(pairs)
     assert {hidden for hidden, _, _ in DOCUMENT_PAIRS} == {"sigmoid", "tanh", "relu"}
 
@@ -48,7 +51,8 @@ def test_catalogue_covers_every_activation_and_cost():
 def test_corrected_conventions_agree_everywhere(numeric_matrix):
     assert numeric_matrix.passed
     corrected = [r for r in numeric_matrix.results if r.case.conventions == "corrected"]
-    assert len(corrected) == 21 * 2 * 2 + 1
+    # every pair on two architectures and two seeds, and the ReLU case at its kink
+    assert len(corrected) == len(ACTIVATIONS) * len(COSTS) * 2 * 2 + 1
     assert all(r.passed for r in corrected)
 
 
