@@ -13,6 +13,7 @@ import numpy as np
 
 from numeric import ACTIVATIONS, COSTS
 from numeric.network import DTYPES, REDUCTIONS
+from verify.formats import ALIASES, canonical_format
 
 __all__ = ["main"]
 
@@ -67,9 +68,10 @@ def cmd_verify(args) -> int:
     from verify.matrix.run import run_matrix
 
     matrix = run_matrix(seeds=args.seeds, progress=_progress("verify"))
-    print(render_matrix(matrix, "txt"))
-    if args.output is not None:
-        for path in write_matrix(matrix, args.output, args.format):
+    if args.output is None:  # to stdout: the first format asked for, else the plain table
+        print(render_matrix(matrix, (args.format or ["txt"])[0]))
+    else:
+        for path in write_matrix(matrix, args.output, args.format or args.default_formats):
             print(f"wrote {path}", file=sys.stderr)
     failures = matrix.failures("corrected")
     print(
@@ -85,7 +87,7 @@ def cmd_derive(args) -> int:
 
     network = derive.derive_network(args.sizes, args.activation, args.cost)
     proof = network.prove(seed=args.seed) if args.prove else None
-    text = derive.render_report(network, "latex" if args.format == "latex" else "md", proof)
+    text = derive.render_report(network, "latex" if args.format == "tex" else "md", proof)
     if args.output is None:
         print(text)
     else:
@@ -148,7 +150,7 @@ def cmd_audit(args) -> int:
     from verify.audit import run_audit, write_audit
 
     audit = run_audit(seeds=None if args.seeds is None else range(args.seeds))
-    for path in write_audit(audit, args.output, args.format):
+    for path in write_audit(audit, args.output, args.format or args.default_formats):
         print(f"wrote {path}", file=sys.stderr)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in audit.counts().items())
     print(f"{len(audit.items)} items: {counts}")
@@ -178,6 +180,15 @@ def cmd_oracle(args) -> int:
     else:
         print(report.table(args.format))
     return 0 if report.passed else 1
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("chainrule")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown (not installed)"
 
 
 def _names(registry) -> str:
@@ -211,10 +222,28 @@ def _add_output_options(parser, *, formats, default, output_default, output_help
     parser.add_argument(
         "--format",
         nargs="+",
-        default=list(default),
-        choices=list(formats),
-        help=f"formats to write (default: {' '.join(default)})",
+        default=None,
+        type=_format_type(formats),
+        metavar="FORMAT",
+        help=f"{', '.join(formats)} (aliases: {_aliases(formats)}; default: {' '.join(default)})",
     )
+    parser.set_defaults(default_formats=list(default))
+
+
+def _aliases(formats) -> str:
+    return ", ".join(f"{alias} = {fmt}" for alias, fmt in ALIASES.items() if fmt in formats)
+
+
+def _format_type(formats):
+    """An argparse type: a format name or alias, resolved to its canonical name."""
+
+    def resolve(text: str) -> str:
+        try:
+            return canonical_format(text, tuple(formats))
+        except ValueError as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+
+    return resolve
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,6 +256,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="chainrule",
         description="Derive, compute and verify the gradients of fully connected networks.",
     )
+    parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     verify = commands.add_parser(
@@ -258,7 +288,14 @@ def build_parser() -> argparse.ArgumentParser:
         "with LaTeX math, or a standalone LaTeX document).",
     )
     _add_network_options(derive_cmd, required=False)
-    derive_cmd.add_argument("--format", default="md", choices=["md", "latex"])
+    derive_cmd.add_argument(
+        "--format",
+        default="md",
+        type=_format_type(("md", "tex")),
+        metavar="FORMAT",
+        help="md (Markdown with LaTeX math, default) or tex (a standalone LaTeX document; "
+        "alias latex)",
+    )
     derive_cmd.add_argument(
         "--prove",
         action="store_true",

@@ -8,15 +8,99 @@ the 17 that expose rounding noise.
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 
 import numpy as np
 
-__all__ = ["SIGNIFICANT_DIGITS", "TABLE_FORMATS", "json_ready", "to_json"]
+__all__ = [
+    "ALIASES",
+    "FORMATS",
+    "SIGNIFICANT_DIGITS",
+    "TABLE_FORMATS",
+    "canonical_format",
+    "html_document",
+    "html_text",
+    "json_ready",
+    "latex_document",
+    "latex_escape",
+    "to_json",
+]
 
 # Each report format and the tabulate table format it renders its tables with (JSON has none).
 TABLE_FORMATS = {"md": "github", "txt": "simple", "tex": "latex", "html": "html", "json": None}
+FORMATS = tuple(TABLE_FORMATS)
+# Other names people use for the same formats.
+ALIASES = {"markdown": "md", "github": "md", "text": "txt", "latex": "tex", "htm": "html"}
+
+
+def canonical_format(name: str, allowed=FORMATS) -> str:
+    """The format ``name`` stands for (an alias resolved), if it is one of ``allowed``."""
+    resolved = ALIASES.get(name, name) if isinstance(name, str) else name
+    if resolved not in allowed:
+        ordered = [f for f in FORMATS if f in allowed] + [f for f in allowed if f not in FORMATS]
+        names = ", ".join(ordered)
+        aliases = ", ".join(f"{a} = {f}" for a, f in ALIASES.items() if f in allowed)
+        raise ValueError(f"`format` must be one of {names} (or {aliases}), got {name!r}")
+    return resolved
+
+
+_LATEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+    "`": "",
+}
+
+
+def latex_escape(text: str) -> str:
+    """Plain ``text`` for LaTeX's text mode (Markdown's backticks dropped)."""
+    return "".join(_LATEX_SPECIALS.get(char, char) for char in text)
+
+
+def latex_document(title: str, body: str) -> str:
+    """A standalone LaTeX document (``pdflatex`` compiles it) around ``body``."""
+    return (
+        "\\documentclass[10pt]{article}\n"
+        "\\usepackage[margin=1.5cm,landscape]{geometry}\n"
+        "\\usepackage[T1]{fontenc}\n"
+        "\\usepackage{lmodern}\n"
+        f"\\title{{{latex_escape(title)}}}\n"
+        "\\date{}\n"
+        "\\begin{document}\n"
+        "\\maketitle\n"
+        f"{body}\n"
+        "\\end{document}\n"
+    )
+
+
+def html_text(text: str) -> str:
+    """Plain ``text`` for HTML, Markdown's `code` spans as <code>."""
+    return re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(text))
+
+
+def html_document(title: str, body: str) -> str:
+    """A complete HTML page around ``body`` (whose text the caller has escaped)."""
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{html.escape(title)}</title>\n"
+        "<style>body{font-family:sans-serif;max-width:72rem;margin:auto;padding:1rem}"
+        "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.2rem .5rem}"
+        "</style>\n</head>\n<body>\n"
+        f"{body}\n</body>\n</html>\n"
+    )
+
 
 SIGNIFICANT_DIGITS = 12
 

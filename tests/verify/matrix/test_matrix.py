@@ -111,7 +111,7 @@ def test_reports_render_in_every_format(numeric_matrix):
     assert data["passed"] is True
     assert render_matrix(numeric_matrix, "tex").count(r"\begin{tabular}") >= 3
     assert "<table>" in render_matrix(numeric_matrix, "html")
-    with pytest.raises(ValueError, match=r"fmt must be one of 'md', 'txt'.*got 'pdf'"):
+    with pytest.raises(ValueError, match=r"`format` must be one of md, txt.*got 'pdf'"):
         render_matrix(numeric_matrix, "pdf")
 
 
