@@ -53,6 +53,7 @@ TABLE_LINES = (90, 91, 92, 97, 98)
 
 # The document's headings, each with the line it starts on.
 SECTIONS = {
+    "Introduction": 1,
     "Review: The chain rule": 3,
     "Notation": 8,
     "Backpropagation in general": 28,

@@ -7,23 +7,24 @@ Three tools serve the checks (``verify.audit.checks``):
     + b^m, vectors as 1-d arrays), with every derivative the document talks about (dC/dz^m,
     dC/da^m, dz^m/dW^m, ...) computed by complex step from the forward functions alone: exact to
     rounding, and independent of any hand-written derivative.
-``Ensemble``
+``Ensemble`` (``verify.audit.ensemble``)
     Many independently initialised copies of one network trained side by side (one leading seed
-    axis), with ``numeric``'s activations, costs and initialisation: 200 XOR runs of 1,000 steps
-    take well under a second, where 200 calls of ``Network.fit`` take half a minute. It performs
-    the same floating-point operations as ``numeric.Network`` (a test pins equality).
+    axis) through ``numeric.kernels``.
 ``run_toy_program``
     The document's toy program, extracted from its text, with chosen repairs applied, executed in
-    a sandbox namespace whose ``np.random`` is a seeded ``RandomState``.
+    a sandbox namespace whose ``np.random`` is a seeded ``RandomState``. ``REPAIRS`` make it run;
+    ``FURTHER_REPAIRS`` make it do what its text says (no delta for the input layer, one-dimensional
+    inputs and targets read by the layer sizes).
 
-And the three empirical claims, each a function of the seeds: ``xor_experiment``,
-``convergence_experiment`` (cross-entropy against squared error) and ``depth_experiment``
-(gradient magnitude per layer across depth).
+The three empirical claims are experiments over many seeds (``verify.audit.empirical``, re-exported
+here): ``xor_experiment``, ``convergence_experiment`` (cross-entropy against squared error) and
+``depth_experiment`` (the size of the deltas across depth).
 """
 
 from __future__ import annotations
 
 import contextlib
+import difflib
 import io
 import re
 from collections.abc import Sequence
@@ -32,13 +33,27 @@ from dataclasses import dataclass, field
 import numpy as np
 
 import numeric
-from numeric import kernels
-from numeric.examples import XOR_INPUTS, XOR_TARGETS
 from verify.audit.document import PROGRAM_LINES, document_lines
+from verify.audit.empirical import (
+    DEPTH_INITS,
+    QUANTILES,
+    ConvergenceResult,
+    DepthResult,
+    Task,
+    XorResult,
+    XorRun,
+    convergence_experiment,
+    convergence_tasks,
+    depth_experiment,
+    xor_experiment,
+)
+from verify.audit.ensemble import Ensemble, program_params
 from verify.core.complex_step import complex_step
 
 __all__ = [
+    "ALL_REPAIRS",
     "DEPTH_INITS",
+    "FURTHER_REPAIRS",
     "QUANTILES",
     "REPAIRS",
     "ConvergenceResult",
@@ -50,9 +65,12 @@ __all__ = [
     "SourceLine",
     "Task",
     "XorResult",
+    "XorRun",
     "convergence_experiment",
     "convergence_tasks",
     "depth_experiment",
+    "program_diff",
+    "program_params",
     "program_source",
     "run_backward_fragment",
     "run_toy_program",
@@ -198,329 +216,6 @@ class Probe:
         return complex_step(lambda z: self.sigma(m, z), self.z[m])
 
 
-# -- many seeds at once ---------------------------------------------------------------------
-
-
-class Ensemble:
-    """Copies of one architecture, one per seed, trained side by side by full-batch descent.
-
-    Parameters
-    ----------
-    sizes : sequence of int
-    activations : str or sequence of str
-    cost : str
-    seeds : sequence of int
-        Copy s starts from ``numeric.Network(sizes, activations, cost, seed=seeds[s], init=init)``.
-    init : str
-        ``numeric`` initialisation name; ``"normal"`` is the document's.
-
-    Notes
-    -----
-    Parameters are stacked along a leading seed axis: W^m of shape (S, N^m, N^{m-1}), b^m (S, N^m).
-    Forward and backward are ``numeric.kernels``' on the stack, and the update is SGD's, so each
-    copy follows the trajectory that ``numeric.Network.fit`` would.
-    """
-
-    def __init__(self, sizes, activations, cost: str, seeds: Sequence[int], init: str = "normal"):
-        networks = [numeric.Network(sizes, activations, cost, seed=s, init=init) for s in seeds]
-        first = networks[0]
-        self.sizes, self.activations, self.cost = first.sizes, first.activations, first.cost
-        self.weights = [np.stack([n.params[m][0] for n in networks]) for m in range(len(sizes) - 1)]
-        self.biases = [np.stack([n.params[m][1] for n in networks]) for m in range(len(sizes) - 1)]
-
-    @property
-    def n_copies(self) -> int:
-        return self.weights[0].shape[0]
-
-    def outputs(self, X: np.ndarray) -> np.ndarray:
-        """a^L of every copy, shape (S, n_samples, N^L), for X of shape (n_samples, N^0)."""
-        return kernels.forward(self.params, self.activations, X)[1][-1]
-
-    @property
-    def params(self) -> list[tuple[np.ndarray, np.ndarray]]:
-        return list(zip(self.weights, self.biases))
-
-    def step(self, X: np.ndarray, Y: np.ndarray, learning_rate: float) -> np.ndarray:
-        """One gradient-descent step on the mean cost; returns a^L before the step, (S, n, N^L)."""
-        params = self.params
-        trace = kernels.forward(params, self.activations, X)
-        _, grads = kernels.backprop(params, self.activations, self.cost, X, Y, trace=trace)
-        for (W, b), (dW, db) in zip(params, grads):
-            dW *= learning_rate
-            db *= learning_rate
-            W -= dW
-            b -= db
-        return trace[1][-1]
-
-    def train(
-        self,
-        X: np.ndarray,
-        Y: np.ndarray,
-        *,
-        learning_rate: float,
-        epochs: int,
-        target_accuracy: float | None = None,
-    ) -> np.ndarray:
-        """Train every copy for ``epochs`` steps (fewer once all reach ``target_accuracy``).
-
-        Returns
-        -------
-        numpy.ndarray, shape (S,)
-            The number of steps after which each copy first classified at least
-            ``target_accuracy`` of the samples on the right side of 0.5 (inf if never; all inf
-            when ``target_accuracy`` is None).
-        """
-        reached = np.full(self.n_copies, np.inf)
-        labels = Y > 0.5
-        with np.errstate(over="ignore", under="ignore"):
-            for epoch in range(epochs + 1):
-                out = self.step(X, Y, learning_rate) if epoch < epochs else self.outputs(X)
-                if target_accuracy is None:
-                    continue
-                accuracy = ((out > 0.5) == labels).all(axis=2).mean(axis=1)
-                reached[np.isinf(reached) & (accuracy >= target_accuracy)] = epoch
-                if np.isfinite(reached).all():
-                    break
-        return reached
-
-
-# -- the XOR example --------------------------------------------------------------------------
-
-XOR_Y = XOR_TARGETS.reshape(-1, 1)
-QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-
-
-@dataclass
-class XorResult:
-    """Outcomes of the document's XOR run over many seeds.
-
-    Attributes
-    ----------
-    seeds : list of int
-    learning_rate : float
-    epochs : int
-    outputs : numpy.ndarray, shape (n_seeds, 4)
-        a^L for the inputs [0, 0], [1, 0], [0, 1], [1, 1] (the document's order) after training.
-    success : numpy.ndarray of bool, shape (n_seeds,)
-        All four quantized outputs equal the XOR targets.
-    other_rates : dict of float to float
-        Success fraction at other learning rates (same seeds and epochs).
-    """
-
-    seeds: list[int]
-    learning_rate: float
-    epochs: int
-    outputs: np.ndarray
-    success: np.ndarray
-    other_rates: dict[float, float] = field(default_factory=dict)
-
-    @property
-    def success_rate(self) -> float:
-        return float(self.success.mean())
-
-    def max_errors(self) -> np.ndarray:
-        """Per seed, the largest |a^L - y| over the four inputs."""
-        return np.abs(self.outputs - XOR_TARGETS).max(axis=1)
-
-    def quantiles(self, only_successful: bool = False) -> np.ndarray:
-        """Output quantiles ``QUANTILES`` per input, shape (len(QUANTILES), 4)."""
-        outputs = self.outputs[self.success] if only_successful else self.outputs
-        return np.quantile(outputs, QUANTILES, axis=0)
-
-
-def _xor_outcome(seeds, learning_rate: float, epochs: int) -> tuple[np.ndarray, np.ndarray]:
-    ensemble = Ensemble([2, 2, 1], "sigmoid", "cross_entropy", seeds)
-    ensemble.train(XOR_INPUTS, XOR_Y, learning_rate=learning_rate, epochs=epochs)
-    outputs = ensemble.outputs(XOR_INPUTS)[:, :, 0]
-    success = ((outputs > 0.5) == (XOR_TARGETS > 0.5)).all(axis=1)
-    return outputs, success
-
-
-def xor_experiment(
-    seeds: Sequence[int],
-    *,
-    learning_rate: float = 1.0,
-    epochs: int = 1000,
-    other_learning_rates: Sequence[float] = (0.2,),
-) -> XorResult:
-    """The document's run (2-2-1 sigmoid, cross-entropy, standard-normal initialisation,
-    ``epochs`` full-batch steps) from every seed; also the success rate at other learning rates
-    (the program's default is 0.2)."""
-    seeds = list(seeds)
-    outputs, success = _xor_outcome(seeds, learning_rate, epochs)
-    others = {
-        float(rate): float(_xor_outcome(seeds, rate, epochs)[1].mean())
-        for rate in other_learning_rates
-    }
-    return XorResult(seeds, learning_rate, epochs, outputs, success, others)
-
-
-# -- cross-entropy against squared error --------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Task:
-    """A binary classification data set and the network that learns it."""
-
-    name: str
-    description: str
-    X: np.ndarray
-    Y: np.ndarray
-    sizes: tuple[int, ...]
-    target_accuracy: float
-    max_epochs: int
-
-
-def convergence_tasks(fast: bool = False) -> list[Task]:
-    """XOR (the document's) and a small synthetic task: a disc inside a ring of points.
-
-    The synthetic data are fixed (seed 0) so that the seeds vary the initialisation only.
-    """
-    rng = np.random.default_rng(0)
-    n_points = 48
-    X = rng.standard_normal((n_points, 2))
-    # Inside the circle of squared radius 2 ln 2 lies half of a 2-d standard normal's mass.
-    Y = ((X**2).sum(axis=1) < 2 * np.log(2)).astype(float).reshape(-1, 1)
-    return [
-        Task("xor", "XOR, 2-2-1, 100% accuracy", XOR_INPUTS, XOR_Y, (2, 2, 1), 1.0, 2000),
-        Task(
-            "disc",
-            f"disc in 2-d ({n_points} points), 2-6-1, 95% accuracy",
-            X,
-            Y,
-            (2, 6, 1),
-            0.95,
-            1000 if fast else 2000,
-        ),
-    ]
-
-
-@dataclass
-class ConvergenceResult:
-    """Steps to reach the task's accuracy, per cost, learning rate and seed.
-
-    Attributes
-    ----------
-    task : Task
-    learning_rates : list of float
-    steps : dict of (cost, learning_rate) to numpy.ndarray, shape (n_seeds,)
-        inf where the threshold was not reached within ``task.max_epochs``.
-    """
-
-    task: Task
-    learning_rates: list[float]
-    steps: dict[tuple[str, float], np.ndarray]
-
-    def rows(self) -> list[dict]:
-        """One row per learning rate: medians, reach fractions and the paired comparison."""
-        out = []
-        for rate in self.learning_rates:
-            ce, se = self.steps["cross_entropy", rate], self.steps["squared_error", rate]
-            out.append(
-                {
-                    "task": self.task.name,
-                    "learning rate": rate,
-                    "CE median steps": _median(ce),
-                    "SE median steps": _median(se),
-                    "CE reached": float(np.isfinite(ce).mean()),
-                    "SE reached": float(np.isfinite(se).mean()),
-                    "CE first": float((ce < se).mean()),
-                    "SE first": float((se < ce).mean()),
-                }
-            )
-        return out
-
-
-def _median(values: np.ndarray) -> float:
-    return float(np.median(values))  # inf when more than half never reached the threshold
-
-
-def convergence_experiment(
-    seeds: Sequence[int], *, learning_rates=(0.5, 2.0, 8.0), fast: bool = False
-) -> list[ConvergenceResult]:
-    """Squared error against cross-entropy, sigmoid outputs, same initialisations and step sizes."""
-    seeds = list(seeds)
-    results = []
-    for task in convergence_tasks(fast):
-        steps = {}
-        for cost in ("cross_entropy", "squared_error"):
-            for rate in learning_rates:
-                ensemble = Ensemble(task.sizes, "sigmoid", cost, seeds)
-                steps[cost, float(rate)] = ensemble.train(
-                    task.X,
-                    task.Y,
-                    learning_rate=rate,
-                    epochs=task.max_epochs,
-                    target_accuracy=task.target_accuracy,
-                )
-        results.append(ConvergenceResult(task, [float(r) for r in learning_rates], steps))
-    return results
-
-
-# -- gradient magnitude across depth --------------------------------------------------------------
-
-DEPTH_INITS = {"sigmoid": "xavier", "tanh": "xavier", "relu": "he"}
-
-
-@dataclass
-class DepthResult:
-    """Per-layer gradient norms at initialisation, per activation, initialisation and seed.
-
-    Attributes
-    ----------
-    depth, width, batch : int
-    norms : dict of (activation, init) to numpy.ndarray, shape (n_seeds, depth)
-        ||dC/dW^m||_F for m = 1..depth.
-    """
-
-    depth: int
-    width: int
-    batch: int
-    norms: dict[tuple[str, str], np.ndarray]
-
-    def ratios(self, activation: str, init: str) -> np.ndarray:
-        """||dC/dW^1|| / ||dC/dW^L|| per seed."""
-        norms = self.norms[activation, init]
-        return norms[:, 0] / norms[:, -1]
-
-    def profile(self, activation: str, init: str) -> np.ndarray:
-        """Median over seeds of ||dC/dW^m|| / ||dC/dW^L||, m = 1..L."""
-        norms = self.norms[activation, init]
-        return np.median(norms / norms[:, -1:], axis=0)
-
-
-def depth_experiment(
-    seeds: Sequence[int], *, depth: int = 10, width: int = 32, batch: int = 64
-) -> DepthResult:
-    """Gradient norms of a ``depth``-layer, ``width``-unit network at initialisation.
-
-    Hidden layers use the activation under test; the output layer is sigmoid with cross-entropy
-    on random binary targets; inputs are standard normal. Each activation runs under its usual
-    initialisation (Xavier for sigmoid and tanh, He for ReLU) and under the document's standard
-    normal one.
-    """
-    norms = {}
-    for activation in ("sigmoid", "tanh", "relu"):
-        for init in (DEPTH_INITS[activation], "normal"):
-            rows = []
-            for seed in seeds:
-                network = numeric.Network(
-                    [width] * (depth + 1),
-                    [activation] * (depth - 1) + ["sigmoid"],
-                    "cross_entropy",
-                    seed=seed,
-                    init=init,
-                )
-                rng = np.random.default_rng([seed, 2])
-                X = rng.standard_normal((batch, width))
-                y = (rng.random((batch, width)) < 0.5).astype(float)
-                with np.errstate(over="ignore", under="ignore"):
-                    gradients = network.gradients(X, y)
-                rows.append([np.linalg.norm(dW) for dW, _ in gradients])
-            norms[activation, init] = np.array(rows)
-    return DepthResult(depth, width, batch, norms)
-
-
 # -- the toy program ------------------------------------------------------------------------------
 
 
@@ -589,6 +284,47 @@ REPAIRS = (
     ),
 )
 
+# What the program needs beyond running: no delta for the input layer (the loop of line 150 stops
+# at layer 2, and the lists are used whole), and a one-dimensional array read as one sample of the
+# layer's size, or as a row of samples when that size is 1 (``reshape(N, -1)``).
+FURTHER_REPAIRS = (
+    Repair(
+        "toy-input-delta",
+        150,
+        150,
+        (
+            "        for layer, layer_output in zip(reversed(self.layers[1:]), "
+            "reversed(layer_outputs[1:-1])):",
+        ),
+    ),
+    Repair(
+        "toy-input-delta",
+        154,
+        154,
+        ("        for cost_partial, layer_output in zip(cost_partials, layer_outputs[:-1]):",),
+    ),
+    Repair(
+        "toy-input-delta",
+        156,
+        156,
+        (
+            "        b_updates = [cost_partial.mean(axis=1).reshape(-1, 1) "
+            "for cost_partial in cost_partials]",
+        ),
+    ),
+    Repair("toy-1d-inputs", 127, 127, ("            X = X.reshape(self.W.shape[1], -1)",)),
+    Repair(
+        "toy-1d-inputs", 142, 142, ("            X = X.reshape(self.layers[0].W.shape[1], -1)",)
+    ),
+    Repair(
+        "toy-1d-inputs", 144, 144, ("            y = y.reshape(self.layers[-1].W.shape[0], -1)",)
+    ),
+    Repair(
+        "toy-1d-inputs", 164, 164, ("            a = a.reshape(self.layers[0].W.shape[1], -1)",)
+    ),
+)
+ALL_REPAIRS = REPAIRS + FURTHER_REPAIRS
+
 
 @dataclass(frozen=True)
 class SourceLine:
@@ -636,6 +372,35 @@ def program_source(repairs: Sequence[Repair] = ()) -> tuple[str, list[SourceLine
             out += inserted[number].text
             origin += [SourceLine(number, "inserted")] * len(inserted[number].text)
     return "\n".join(out) + "\n", origin
+
+
+def program_diff(repairs: Sequence[Repair] = ALL_REPAIRS, context: int = 1) -> str:
+    """The repaired program as a unified diff against the document, hunks numbered by document
+    line (1-based, as everywhere in the audit)."""
+    lines = document_lines()
+    replaced = {r.first: r for r in repairs if not r.insert}
+    inserted = {r.first: r for r in repairs if r.insert}
+    repaired: list[str] = []
+    skip_until = 0
+    for number, text in enumerate(lines, start=1):
+        if number <= skip_until:
+            continue
+        if number in replaced:
+            repaired += replaced[number].text
+            skip_until = replaced[number].last
+        else:
+            repaired.append(text)
+        if number in inserted:
+            repaired += inserted[number].text
+    diff = difflib.unified_diff(
+        list(lines),
+        repaired,
+        "backpropagation-derivation.txt (as printed)",
+        "backpropagation-derivation.txt (repaired)",
+        n=context,
+        lineterm="",
+    )
+    return "\n".join(line.replace("\t", "    ") for line in diff) + "\n"
 
 
 PROGRAM_FILENAME = "<document program>"
@@ -751,19 +516,21 @@ def _error_text(err: BaseException, message: str, where, origin: list[SourceLine
     return f"{type(err).__name__} at {where or 'an unknown line'}: {message}"
 
 
-def run_backward_fragment(network, X: np.ndarray, y: np.ndarray, *, reverse: bool) -> list:
-    """Execute the program's backward pass (document lines 149-151, line 151 repaired, followed
-    by ``cost_partials.reverse()`` if ``reverse``) on ``network`` (a program SigmoidNetwork),
-    for X of shape (N^0, n_samples) and y of shape (1, n_samples); returns ``cost_partials``.
+def run_backward_fragment(
+    network, X: np.ndarray, y: np.ndarray, *, reverse: bool, repairs: Sequence[Repair] = REPAIRS
+) -> list:
+    """Execute the program's backward pass (document lines 149-151 with ``repairs`` applied, the
+    garbled line 151 always repaired, followed by ``cost_partials.reverse()`` if ``reverse``) on
+    ``network`` (a program SigmoidNetwork), for X of shape (N^0, n_samples) and y of shape
+    (N^L, n_samples); returns ``cost_partials``.
     """
-    repaired = {r.item: r for r in REPAIRS}
-    lines = [
-        document_lines()[149 - 1],
-        document_lines()[150 - 1],
-        *repaired["toy-backward-line"].text,
-    ]
+    replaced = {r.first: r for r in (*REPAIRS, *repairs) if not r.insert}
+    lines = []
+    for number in (149, 150, 151):
+        repair = replaced.get(number)
+        lines += repair.text if repair else [document_lines()[number - 1]]
     if reverse:
-        lines += repaired["toy-missing-reverse"].text
+        lines += next(r for r in REPAIRS if r.item == "toy-missing-reverse").text
     fragment = "\n".join(line[8:] for line in lines)  # the method body's indentation
     layer_outputs = [X]
     for layer in network.layers:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from verify.audit.document import Item, Location
 
-__all__ = ["ITEMS", "get_item"]
+__all__ = ["ITEMS", "ITEM_ALIASES", "get_item"]
 
 
 def _at(line: int, *quotes: str) -> tuple[Location, ...]:
@@ -24,6 +24,18 @@ def _at(line: int, *quotes: str) -> tuple[Location, ...]:
 # Claims restate the document in its notation; $\delta^m$ abbreviates $\partial C / \partial z^m$.
 
 ITEMS: tuple[Item, ...] = (
+    # Introduction
+    Item(
+        "dangling-reference",
+        "Introduction: the recommended tutorial",
+        _at(
+            1,
+            "For a somewhat more accessible and readable (but slightly less complete) tutorial which uses notation similar to this one, please see",
+        ),
+        r"The introduction names a more accessible tutorial for the reader to see.",
+        r"The sentence stops at “please see”: the reference (a title or a link) is missing. Add it, or drop the sentence.",
+        "prose",
+    ),
     # Review: the chain rule
     Item(
         "chain-rule-scalar",
@@ -68,6 +80,17 @@ ITEMS: tuple[Item, ...] = (
         "equation",
     ),
     Item(
+        "notation-layer-count",
+        "Notation: the number of layers",
+        (
+            *_at(10, "$L$ - Number of layers in the network."),
+            *_at(12, r"$N^n$ - Dimensionality of layer $n \in \{0, \ldots, L\}$"),
+        ),
+        r"$L$ is the number of layers of the network, whose layers are numbered $n = 0, \ldots, L$.",
+        r"$L$ is the number of layers with parameters ($W^m, b^m$ for $m = 1..L$); with the input, layer 0, the network has $L + 1$ layers (the program's docstring, line 134, counts them so: “length L+1 (including the input dimensionality)”).",
+        "prose",
+    ),
+    Item(
         "notation-weight-index",
         "Notation: meaning of $W^m_{ij}$",
         _at(
@@ -90,6 +113,17 @@ ITEMS: tuple[Item, ...] = (
         "equation",
     ),
     Item(
+        "affine-called-linear",
+        "Notation: “linear mix”",
+        (
+            *_at(20, r"$z^m \in \mathbb{R}^{N^m}$ - Linear mix of the inputs to layer $m$"),
+            *_at(35, "the linear mix variables $z^m_k$"),
+        ),
+        r"$z^m = W^m a^{m-1} + b^m$ is a linear function (a linear mix) of the inputs $a^{m-1}$ to layer $m$.",
+        r"It is affine, linear plus the bias: $z^m(a + a') \ne z^m(a) + z^m(a')$ and $z^m(0) = b^m \ne 0$. Say “affine mix” (or “pre-activation”); $z^m$ is linear in the parameters $(W^m, b^m)$ for fixed inputs, and $z^m - b^m$ is linear in the inputs.",
+        "prose",
+    ),
+    Item(
         "notation-undefined-h",
         "Notation: $a^m = \\sigma^m(h^m)$",
         _at(22, r"$a^m = \sigma^m(h^m) = \sigma^m(W^m a^{m - 1} + b^m)$"),
@@ -107,6 +141,19 @@ ITEMS: tuple[Item, ...] = (
         ),
         r"Training needs the gradient of each parameter with respect to $C$.",
         r"Training needs the gradient of $C$ with respect to each parameter, $\frac{\partial C}{\partial W^m}$ and $\frac{\partial C}{\partial b^m}$, each of its parameter's shape (the parameters are not functions of $C$).",
+        "prose",
+    ),
+    Item(
+        "spelling-grammar",
+        "Spelling and grammar",
+        (
+            *_at(35, "To compute the gradient of our cost/error function $C$ to $W^m_{ij}$"),
+            *_at(75, "(for any layer $m$ includling $L$)"),
+            *_at(87, "The following two table lists the some common choices"),
+            *_at(107, "This process is repeated until some stopping criteria is met."),
+        ),
+        r"Lines 35, 75, 87 and 107 are written in standard English.",
+        r"“the gradient of our cost/error function $C$ with respect to $W^m_{ij}$” (35); “including” (75); “The following two tables list some common choices” (87); “until a stopping criterion is met” (107).",
         "prose",
     ),
     Item(
@@ -296,7 +343,7 @@ ITEMS: tuple[Item, ...] = (
             79,
             r"where the last simplification was made because by convention $\frac{\partial C}{\partial z^{m + 1}_l}$ is a column vector, allowing us to write the following vector form",
         ),
-        r"The vector form $W^{m+1\top}\delta^{m+1}$ follows because $\delta^{m+1}$ is, by convention, a column vector.",
+        r"By convention the entry $\frac{\partial C}{\partial z^{m+1}_l}$ is a column vector, which allows the last row's $W^{m+1\top}_{kl}$ and the vector form $W^{m+1\top}\frac{\partial C}{\partial z^{m+1}}$.",
         r"$(W^{m+1\top})_{kl} = W^{m+1}_{lk}$ holds for any layout; it is the vector $\delta^{m+1} = \frac{\partial C}{\partial z^{m+1}}$ (not its entry $\delta^{m+1}_l$, a scalar) that is a column vector by convention, and only then is the vector form $W^{m+1\top}\delta^{m+1}$ (with row vectors it is $\delta^{m+1} W^{m+1}$).",
         "prose",
     ),
@@ -322,6 +369,17 @@ ITEMS: tuple[Item, ...] = (
         None,
         "equation",
     ),
+    Item(
+        "previous-layer",
+        "The backward pass: “the previous layer”",
+        _at(
+            83,
+            r"based on the term $\frac{\partial C}{\partial z^{m + 1}}$ computed from the previous layer",
+        ),
+        r"$\frac{\partial C}{\partial z^m}$ is computed from the term $\frac{\partial C}{\partial z^{m+1}}$ of the previous layer.",
+        r"“…based on $\frac{\partial C}{\partial z^{m+1}}$, computed for the next layer, $m + 1$ (the previous one in the backward pass)”: everywhere else the document numbers layers forward, and layer $m - 1$ is the one before layer $m$ (lines 14, 20).",
+        "prose",
+    ),
     # Backpropagation in practice: the table of nonlinearities
     Item(
         "sigmoid-function",
@@ -339,7 +397,7 @@ ITEMS: tuple[Item, ...] = (
         "Sigmoid: derivative",
         _at(90, r"$\sigma^m(z^m)(1 - \sigma^m(z^m)) = a^m(1 - a^m)$"),
         r"The derivative of the row's function $\frac{1}{1+e^{z}}$ is $\sigma(z)(1 - \sigma(z)) = a(1 - a)$.",
-        r"$a(1 - a)$ is the derivative of $\frac{1}{1 + e^{-z}}$; the function as written has derivative $-a(1 - a)$.",
+        r"Nothing to change in this cell: $a(1 - a)$ is the derivative of the logistic $\frac{1}{1 + e^{-z}}$, the function the row means; it is the function as written, $\frac{1}{1 + e^{z}}$, whose derivative is $-a(1 - a)$. Fixing the function's sign fixes this row.",
         "table",
     ),
     Item(
@@ -347,7 +405,7 @@ ITEMS: tuple[Item, ...] = (
         "Sigmoid: range",
         _at(90, r""""Squashes" any input to the range $[0, 1]$"""),
         r"The sigmoid maps $\mathbb{R}$ onto $[0, 1]$.",
-        r"The sigmoid maps $\mathbb{R}$ onto the open interval $(0, 1)$ (in floating point the rounded values do reach 0 and 1).",
+        r"The sigmoid maps $\mathbb{R}$ onto the open interval $(0, 1)$. In float64 the rounded values do reach 0 and 1 ($\sigma(z) = 1$ exactly from $z \approx 37$), and there cross-entropy as written is infinite ($\log 0$) and its table derivative divides by 0: compute the cost from $z$ ($\log(1 + e^{-z})$ for $y = 1$, $\log(1 + e^{z})$ for $y = 0$), or clip $a$.",
         "table",
     ),
     Item(
@@ -394,8 +452,8 @@ ITEMS: tuple[Item, ...] = (
         "relu-depth",
         "ReLU: many layers",
         _at(92, "Commonly used in neural networks with many layers"),
-        r"ReLU suits deep networks. The testable reason: its derivative is 1 wherever a unit is active, so gradient magnitudes stay of the same order across layers, while the sigmoid's derivative ($\le 1/4$) shrinks them geometrically with depth.",
-        None,
+        r"ReLU suits networks with many layers. The testable reason: its derivative is 1 wherever a unit is active, so the deltas $\delta^m = \partial C / \partial z^m$ keep their order of magnitude from the last layer back to the first, while the sigmoid's derivative ($\le 1/4$) shrinks them geometrically.",
+        r"Commonly used in networks with many layers: with an initialisation scaled to the layer's width (He: variance $2/N^{m-1}$) its deltas keep their size across layers, where the sigmoid's shrink by up to a factor 4 per layer. With the standard normal initialisation of the document's program they explode instead, and so do tanh's.",
         "empirical",
     ),
     # The table of costs
@@ -446,10 +504,22 @@ ITEMS: tuple[Item, ...] = (
         "table",
     ),
     Item(
+        "table-elementwise-products",
+        "Tables: products of vectors",
+        (
+            *_at(90, r"$\sigma^m(z^m)(1 - \sigma^m(z^m)) = a^m(1 - a^m)$"),
+            *_at(91, r"$1 - (\sigma^m(z^m))^2 = 1 - (a^m)^2$"),
+            *_at(98, r"$\frac{a^L - y}{a^L(1 - a^L)}$"),
+        ),
+        r"The tables' derivatives, products, squares and quotients of the vectors $a^m = \sigma^m(z^m)$, $a^L$ and $y$ written as for numbers, give $\frac{\partial a^m}{\partial z^m}$ and $\frac{\partial C}{\partial a^L}$ for a layer of $N^m$ units.",
+        r"They are elementwise, $a^m \circ (1 - a^m)$, $1 - a^m \circ a^m$ and $(a^L - y) \oslash \left(a^L \circ (1 - a^L)\right)$, and $\frac{\partial a^m}{\partial z^m}$ so written is the diagonal of the Jacobian, $\sigma^{m\prime}(z^m)$, a vector. Write $\circ$ (and say “elementwise” for the quotient), as line 81 does.",
+        "table",
+    ),
+    Item(
         "cross-entropy-convergence",
         "Cross-entropy: faster convergence",
         _at(98, "Commonly used for binary classification tasks; can yield faster convergence"),
-        r"With sigmoid outputs, cross-entropy can reach a given accuracy in fewer gradient steps than squared error (same initialisation, same learning rate).",
+        r"With sigmoid outputs, cross-entropy can reach a given accuracy in fewer gradient-descent steps than squared error, each cost at a learning rate that suits it (a hedged claim: one fair situation that shows it suffices).",
         None,
         "empirical",
     ),
@@ -461,8 +531,8 @@ ITEMS: tuple[Item, ...] = (
             100,
             "In practice, backpropagation proceeds in the following manner for each training sample",
         ),
-        r"Backpropagation runs per sample; for a batch whose cost is the mean of the samples' costs (as in the program), the gradient is the mean of the per-sample gradients.",
-        None,
+        r"Backpropagation, and the update it gives (line 107), proceeds for each training sample; the document's program (lines 138-159) follows this procedure.",
+        r"Name both: backpropagation gives one sample's gradient; the program's cost is the mean over the batch (all four samples), whose gradient is the mean of the per-sample gradients, and it takes one step per pass over the data (full-batch gradient descent), not one per sample (stochastic gradient descent, which follows another path).",
         "prose",
     ),
     Item(
@@ -496,17 +566,13 @@ ITEMS: tuple[Item, ...] = (
     Item(
         "example-output-delta",
         "Example: $\\delta^L = a^L - y$",
-        _at(107, r"&= \left(\frac{a^L - y}{a^L(1 - a^L)}\right)a^L(1 - a^L)\ &= a^L - y"),
-        r"With the table's entries for the sigmoid and cross-entropy, $\delta^L = \frac{a^L - y}{a^L(1 - a^L)}\, a^L(1 - a^L) = a^L - y$ (for the logistic sigmoid, whose derivative the table's $a(1-a)$ is).",
-        None,
-        "equation",
-    ),
-    Item(
-        "example-output-delta-as-written",
-        "Example: $\\delta^L$ with the example's own sigmoid",
-        _at(107, r"the sigmoid function $a^m = \frac{1}{1 + e^{z^m}}$", r"&= a^L - y"),
-        r"For the network the example defines, with $a^m = \frac{1}{1 + e^{z^m}}$ and cross-entropy, $\delta^L = a^L - y$.",
-        r"For $a^m = \frac{1}{1 + e^{z^m}}$ as written, $\delta^L = y - a^L$; the example's result $a^L - y$ holds for the logistic sigmoid $\frac{1}{1 + e^{-z^m}}$.",
+        _at(
+            107,
+            r"the sigmoid function $a^m = \frac{1}{1 + e^{z^m}}$",
+            r"&= \left(\frac{a^L - y}{a^L(1 - a^L)}\right)a^L(1 - a^L)\ &= a^L - y",
+        ),
+        r"For the network the example defines, sigmoid layers $a^m = \frac{1}{1 + e^{z^m}}$ and cross-entropy, the tables' entries give $\delta^L = \frac{a^L - y}{a^L(1 - a^L)}\, a^L(1 - a^L) = a^L - y$.",
+        r"With the logistic sigmoid $a^m = \frac{1}{1 + e^{-z^m}}$ (the fix of the sigmoid's sign) the lines hold as printed. For the function as written, whose derivative is $-a(1 - a)$, not the table's $a(1 - a)$, $\delta^L = y - a^L$.",
         "equation",
     ),
     Item(
@@ -584,6 +650,23 @@ ITEMS: tuple[Item, ...] = (
         "program",
     ),
     Item(
+        "toy-1d-inputs",
+        "Program: one-dimensional inputs and targets",
+        (
+            *_at(126, "if X.ndim == 1:"),
+            *_at(127, "X = X.reshape(-1, 1)"),
+            *_at(141, "if X.ndim == 1:"),
+            *_at(142, "X = X.reshape(-1, 1)"),
+            *_at(143, "if y.ndim == 1:"),
+            *_at(144, "y = y.reshape(1, -1)"),
+            *_at(163, "if a.ndim == 1:"),
+            *_at(164, "a = a.reshape(-1, 1)"),
+        ),
+        r"`SigmoidLayer.output`, `train` and `output` accept one-dimensional arrays: a 1-d `X` (or `a`) is a sample, a 1-d `y` its targets, and `train` takes a gradient-descent step on them.",
+        r"A 1-d `X` is read as one sample (a column) but a 1-d `y` as a row, one target per sample: for one sample of a network with several outputs, `a - y` broadcasts to an $N^L \times N^L$ matrix and `train` fails; with one input unit, a 1-d batch of inputs is read as one sample with several features and fails. Read a 1-d array by the layer's size, `X.reshape(N^0, -1)` and `y.reshape(N^L, -1)`: one sample when the size is above 1, a row of samples when it is 1 (the document's XOR call is unchanged).",
+        "program",
+    ),
+    Item(
         "toy-layer-output",
         "Program: layer output",
         _at(128, "return sigmoid( + self.b)"),
@@ -643,7 +726,21 @@ ITEMS: tuple[Item, ...] = (
             ),
         ),
         r"`cost_partials[1:]` pairs $\delta^m$ with $a^{m-1}$ (line 154) and with layer $m$ (lines 156-157).",
-        r"The backward loop appends $\delta^L, \ldots, \delta^1$ and one more (for the input, unused), last; the list must be reversed (`cost_partials.reverse()`) before `cost_partials[1:]` lines up with `layer_outputs[:-1]` and `self.layers`.",
+        r"The backward loop appends $\delta^L$ down to $\delta^1$ (and one more for the input, item toy-input-delta), so the list runs from the last layer to the first; reverse it (`cost_partials.reverse()`) before it is paired with `layer_outputs[:-1]` and `self.layers`, which run from the first.",
+        "program",
+    ),
+    Item(
+        "toy-input-delta",
+        "Program: a delta for the input layer",
+        (
+            *_at(148, r"# Backward pass - compute \partial C/\partial z^m for m in {L, ..., 1}"),
+            *_at(
+                150,
+                "for layer, layer_output in zip(reversed(self.layers), reversed(layer_outputs[:-1])):",
+            ),
+        ),
+        r"The backward loop computes $\partial C / \partial z^m$ for $m = L, \ldots, 1$, as its comment says.",
+        r"It computes one more, $(W^{1\top}\delta^1) \circ a^0 \circ (1 - a^0)$ for the input layer, which has no $z^0$ and for which $a^0(1 - a^0)$ is no derivative (on the XOR inputs, 0 and 1, it is 0): wasted work, and the reason the program slices `cost_partials[1:]`. Loop over layers $L, \ldots, 2$ (`zip(reversed(self.layers[1:]), reversed(layer_outputs[1:-1]))`) and use the whole list.",
         "program",
     ),
     Item(
@@ -682,17 +779,19 @@ ITEMS: tuple[Item, ...] = (
             *_at(181, "[1, 1]\t0.0124\t[0]"),
         ),
         r"1,000 full-batch steps at learning rate 1 from the program's standard-normal initialisation learn XOR, with outputs like the printed 0.0143, 0.9888, 0.9892, 0.0124.",
-        r"The initialisation is unseeded, so the table is one draw: the run learns XOR only from some initialisations, and the printed outputs are one outcome among those of the successful runs (the figures give the success rate and where the printed table ranks).",
+        r"The initialisation is unseeded, so the table is one draw: the run learns XOR from about two initialisations in three (the figures give the rate with its interval), and the printed outputs are one outcome among the successful runs'. Seed the generator (`np.random.seed(...)`) and give the rate.",
         "empirical",
     ),
 )
 
 _BY_ID = {item.id: item for item in ITEMS}
+# Item ids of earlier audits that now name another item (the same statement, one verdict).
+ITEM_ALIASES = {"example-output-delta-as-written": "example-output-delta"}
 
 
 def get_item(item_id: str) -> Item:
-    """The item called ``item_id``."""
+    """The item called ``item_id`` (or, for an id of an earlier audit, the item that replaced it)."""
     try:
-        return _BY_ID[item_id]
+        return _BY_ID[ITEM_ALIASES.get(item_id, item_id)]
     except KeyError:
         raise ValueError(f"item_id must be one of the audit's item ids, got {item_id!r}") from None

@@ -7,19 +7,23 @@ A check evaluates a statement of the document in several situations or readings,
   layer sizes differ, random points, each side of a kink): it *holds* when every case agrees, is
   *wrong* when a case disagrees, and *holds only under a convention* when the only disagreements
   are cases marked as a convention (a choice on which correct implementations differ).
-- A statement whose notation admits several **readings** (an undefined symbol, an index free on
-  one side only, an unspecified product or precedence) or a hedged empirical claim tested under
-  several conditions is evaluated under each: it *holds* when all readings agree, is *imprecise*
-  when some do and some do not, and *wrong* when none does.
+- A statement whose text admits several **readings** (an undefined symbol, an index free on
+  one side only, an unspecified product or precedence, a word with two meanings), or an unqualified
+  empirical claim tested under several conditions, is evaluated under each: it *holds* when all
+  readings agree, is *imprecise* when some do and some do not, and *wrong* when none does. The
+  literal reading is always among them.
+- A **hedged** claim (something *can* happen) is evaluated under several fair conditions: it
+  *holds* when at least one shows it, and is *wrong* when none does.
 
-No verdict is typed in: ``verdict_for_cases`` and ``verdict_for_readings`` compute it from the
-outcomes. ``compare_arrays`` and the ``*_case`` helpers turn a stated value and the truth into an
-``Evidence``.
+No verdict is typed in: ``verdict_for_cases``, ``verdict_for_readings`` and ``verdict_for_hedged``
+compute it from the outcomes. ``compare_arrays`` and the ``*_case`` helpers turn a stated value and
+the truth into an ``Evidence``; the entries they name are numbered from 1, as in the document.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -34,6 +38,7 @@ __all__ = [
     "IMPRECISE",
     "RELIABLE",
     "ROUNDING",
+    "RULES",
     "VANISHING",
     "VERDICTS",
     "WRONG",
@@ -41,13 +46,16 @@ __all__ = [
     "Comparison",
     "Evidence",
     "by_cases",
+    "by_hedged",
     "by_readings",
     "compare_arrays",
     "compared_case",
     "evaluated_case",
     "fmt",
     "fmt_error",
+    "one_based",
     "verdict_for_cases",
+    "verdict_for_hedged",
     "verdict_for_readings",
 ]
 
@@ -56,6 +64,12 @@ CONVENTION = "holds only under a convention"
 IMPRECISE = "imprecise"
 WRONG = "wrong"
 VERDICTS = (HOLDS, CONVENTION, IMPRECISE, WRONG)
+# How a check's evaluations become its verdict (``Check.by``), with the meaning the report gives.
+RULES = {
+    "cases": "every case must agree",
+    "readings": "every reading of the text must agree",
+    "hedged": "a claim that something can happen: one fair condition must show it",
+}
 
 # Two exact evaluations of the same quantity (a formula in float64 against a complex-step
 # derivative, itself exact to rounding) differ by a few hundred roundings in these small
@@ -144,6 +158,20 @@ def verdict_for_readings(readings: Sequence[Evidence]) -> str:
     return IMPRECISE if agreeing else WRONG
 
 
+def verdict_for_hedged(conditions: Sequence[Evidence]) -> str:
+    """The verdict on a hedged claim ("can yield faster convergence") tested under several fair
+    conditions: holds if one condition shows it, wrong if none does.
+
+    Examples
+    --------
+    >>> verdict_for_hedged([Evidence("standard start", False), Evidence("saturated start", True)])
+    'holds'
+    """
+    if not conditions:
+        raise ValueError("conditions must hold at least one Case, got none")
+    return HOLDS if any(condition.agrees for condition in conditions) else WRONG
+
+
 @dataclass
 class Check:
     """What one check computed.
@@ -156,7 +184,7 @@ class Check:
         How the truth was obtained ("symbolic", "complex step", "experiment", "program", ...).
     cases : list of Evidence
         Every evaluation, with its figures.
-    by : {"cases", "readings"}
+    by : {"cases", "readings", "hedged"}
         Which rule turned the cases into the verdict.
     evidence : list of str
         Further findings (Markdown).
@@ -188,6 +216,11 @@ def by_readings(readings, method: str, **details) -> Check:
     return Check(verdict_for_readings(readings), method, list(readings), "readings", **details)
 
 
+def by_hedged(conditions, method: str, **details) -> Check:
+    """A Check whose verdict is ``verdict_for_hedged(conditions)``."""
+    return Check(verdict_for_hedged(conditions), method, list(conditions), "hedged", **details)
+
+
 # -- comparisons ----------------------------------------------------------------------------------
 
 
@@ -207,8 +240,30 @@ class Comparison:
         return self.detail or self.kind
 
 
+_INDEX = re.compile(r"\[(\d+(?:, \d+)*)\]:|first at \((\d+(?:, \d+)*),?\)")
+
+
+def one_based(detail: str) -> str:
+    """``verify.core.compare``'s entry positions (NumPy's, from 0) numbered from 1, as the document
+    numbers units and layers: ``"[0, 2]: 1.5 vs 2"`` becomes ``"entry (1, 3): 1.5 vs 2"``.
+
+    Examples
+    --------
+    >>> one_based("2 of 4 entries off; worst [3]: 1.094 vs 2.415; [0, 1]: -0.7 vs 0.09")
+    '2 of 4 entries off; worst entry (4): 1.094 vs 2.415; entry (1, 2): -0.7 vs 0.09'
+    """
+
+    def renumber(match: re.Match) -> str:
+        numbers = match.group(1) or match.group(2)
+        shifted = ", ".join(str(int(n) + 1) for n in numbers.split(", "))
+        return f"entry ({shifted}):" if match.group(1) else f"first at entry ({shifted})"
+
+    return _INDEX.sub(renumber, detail)
+
+
 def compare_arrays(stated, truth, rtol: float = EXACT_RTOL, named_factors=None) -> Comparison:
-    """Compare arrays with ``verify.core.compare``, which also names a sign, a factor or a shape."""
+    """Compare arrays with ``verify.core.compare``, which also names a sign, a factor or a shape;
+    entries are named 1-based."""
     finding = compare_gradients(
         [np.asarray(stated, float)],
         [np.asarray(truth, float)],
@@ -219,7 +274,9 @@ def compare_arrays(stated, truth, rtol: float = EXACT_RTOL, named_factors=None) 
         "sign": "negated",
         "shape": finding.detail,
     }.get(finding.kind, finding.detail)
-    return Comparison(finding.passed, finding.max_rel_error, finding.kind, detail, finding.factor)
+    return Comparison(
+        finding.passed, finding.max_rel_error, finding.kind, one_based(detail), finding.factor
+    )
 
 
 def fmt_error(error: float | None) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -14,14 +15,20 @@ import sympy as sp
 import numeric
 from verify.audit import (
     CONVENTION,
+    DEFECTS,
     HOLDS,
     IMPRECISE,
+    KINDS,
+    SEVERITIES,
     VERDICTS,
     WRONG,
     Evidence,
+    defect_of,
     run_audit,
     verdict_for_cases,
+    verdict_for_hedged,
     verdict_for_readings,
+    wilson_interval,
     write_audit,
 )
 from verify.audit.checks import CHECKS
@@ -45,22 +52,26 @@ from verify.audit.experiments import (
     xor_experiment,
 )
 from verify.audit.items import ITEMS, get_item
-from verify.audit.report import render_json, render_markdown
+from verify.audit.report import EXPERIMENTS, defect_rows, render_json, render_markdown
 from verify.audit.tables import Z, one_sided_derivatives, symbolic_table_rows
 from verify.audit.transcribe import at
-from verify.audit.verdicts import compare_arrays, compared_case, evaluated_case
+from verify.audit.verdicts import compare_arrays, compared_case, evaluated_case, one_based
 
 SHARED_DOCUMENT = Path("/work/shared/reference/backpropagation-derivation.txt")
 
 # The verdict of every item, pinned. A change here means the computed evidence changed.
 EXPECTED = {
+    "dangling-reference": WRONG,
     "chain-rule-scalar": HOLDS,
     "chain-rule-sum": HOLDS,
     "notation-shapes": HOLDS,
+    "notation-layer-count": IMPRECISE,
     "notation-weight-index": HOLDS,
     "notation-elementwise": HOLDS,
+    "affine-called-linear": WRONG,
     "notation-undefined-h": IMPRECISE,
     "gradient-wording": IMPRECISE,
+    "spelling-grammar": WRONG,
     "chain-rule-weights": HOLDS,
     "z-sum-range": WRONG,
     "dz-dW": HOLDS,
@@ -74,8 +85,10 @@ EXPECTED = {
     "output-delta-component": HOLDS,
     "output-delta-vector": IMPRECISE,
     "delta-recursion-derivation": HOLDS,
-    "column-vector-convention": CONVENTION,
+    # The literal text: the convention is said of an entry (a scalar); of the vector it holds.
+    "column-vector-convention": IMPRECISE,
     "delta-recursion-vector": HOLDS,
+    "previous-layer": IMPRECISE,
     "sigmoid-function": WRONG,
     "sigmoid-derivative": WRONG,
     "sigmoid-range": IMPRECISE,
@@ -84,19 +97,22 @@ EXPECTED = {
     "tanh-sigmoid-relation": IMPRECISE,
     "relu-function": HOLDS,
     "relu-derivative": CONVENTION,
-    "relu-depth": HOLDS,
+    # He initialisation: ReLU's deltas keep their size; the document's N(0, 1): they explode.
+    "relu-depth": IMPRECISE,
     "squared-error-function": HOLDS,
     "squared-error-derivative": WRONG,
     "squared-error-note": HOLDS,
     "cross-entropy-function": IMPRECISE,
     "cross-entropy-derivative": HOLDS,
+    "table-elementwise-products": IMPRECISE,
+    # Hedged ("can"): a saturated start shows it, at each cost's best learning rate.
     "cross-entropy-convergence": HOLDS,
-    "per-sample-procedure": HOLDS,
+    "per-sample-procedure": IMPRECISE,
     "forward-pass": HOLDS,
     "summary-stray-index": IMPRECISE,
     "updates-wording": IMPRECISE,
-    "example-output-delta": HOLDS,
-    "example-output-delta-as-written": WRONG,
+    # The example's own sigmoid, 1/(1 + e^z), gives y - a: one verdict for the equation.
+    "example-output-delta": WRONG,
     "example-delta-precedence": IMPRECISE,
     "example-dW-precedence": IMPRECISE,
     "example-align-breaks": IMPRECISE,
@@ -104,15 +120,76 @@ EXPECTED = {
     "toy-description": WRONG,
     "toy-sigmoid": HOLDS,
     "toy-init": HOLDS,
+    "toy-1d-inputs": WRONG,
     "toy-layer-output": WRONG,
     "toy-docstring": WRONG,
     "toy-forward-loop": WRONG,
     "toy-output-delta": HOLDS,
     "toy-backward-line": WRONG,
     "toy-missing-reverse": WRONG,
+    "toy-input-delta": WRONG,
     "toy-weight-update-loop": WRONG,
     "toy-averaging": HOLDS,
     "toy-xor-table": IMPRECISE,
+}
+
+# The defects, pinned: kind, severity and symptoms (the fault each item's verdict is due to).
+EXPECTED_DEFECTS = {
+    "sum-range": ("changes numbers", "high", ("z-sum-range",)),
+    "sigmoid-sign": (
+        "changes numbers",
+        "high",
+        ("sigmoid-function", "sigmoid-derivative", "example-output-delta"),
+    ),
+    "squared-error-sign": ("sign convention", "high", ("squared-error-derivative",)),
+    "lost-code": (
+        "transcription of the code",
+        "high",
+        (
+            "toy-layer-output",
+            "toy-docstring",
+            "toy-forward-loop",
+            "toy-backward-line",
+            "toy-weight-update-loop",
+        ),
+    ),
+    "delta-order": (
+        "transcription of the code",
+        "high",
+        ("toy-missing-reverse", "toy-input-delta"),
+    ),
+    "elementwise-products": (
+        "notation",
+        "medium",
+        (
+            "output-delta-vector",
+            "table-elementwise-products",
+            "example-delta-precedence",
+            "example-dW-precedence",
+        ),
+    ),
+    "collapse-reason": ("notation", "medium", ("collapse-reason",)),
+    "cross-entropy-sum": ("notation", "medium", ("cross-entropy-function",)),
+    "per-sample-procedure": ("changes numbers", "medium", ("per-sample-procedure",)),
+    "sigmoid-range": ("notation", "medium", ("sigmoid-range",)),
+    "program-description": ("transcription of the code", "medium", ("toy-description",)),
+    "one-dimensional-arrays": ("transcription of the code", "medium", ("toy-1d-inputs",)),
+    "xor-table": ("empirical claim", "medium", ("toy-xor-table",)),
+    "relu-depth": ("empirical claim", "low", ("relu-depth",)),
+    "tanh-relation": ("notation", "low", ("tanh-sigmoid-relation",)),
+    "relu-kink": ("notation", "low", ("relu-derivative",)),
+    "undefined-h": ("notation", "low", ("notation-undefined-h",)),
+    "gradient-wording": ("notation", "low", ("gradient-wording",)),
+    "bias-cases": ("notation", "low", ("dz-db-cases",)),
+    "column-vector": ("notation", "low", ("column-vector-convention",)),
+    "stray-index": ("notation", "low", ("summary-stray-index",)),
+    "updates-wording": ("notation", "low", ("updates-wording",)),
+    "align-breaks": ("typesetting", "low", ("example-align-breaks",)),
+    "affine-called-linear": ("notation", "low", ("affine-called-linear",)),
+    "layer-count": ("notation", "low", ("notation-layer-count",)),
+    "previous-layer": ("notation", "low", ("previous-layer",)),
+    "dangling-reference": ("typesetting", "low", ("dangling-reference",)),
+    "spelling-grammar": ("typesetting", "low", ("spelling-grammar",)),
 }
 
 
@@ -352,3 +429,163 @@ def test_the_program_draws_from_the_seed():
     other = run_toy_program(REPAIRS, seed=6)
     assert first.printed == again.printed
     assert first.printed != other.printed
+
+
+# -- defects: one row each, every symptom under exactly one ------------------------------------
+
+
+def test_pinned_defects(audit):
+    found = {d.id: (d.defect.kind, d.defect.severity, d.defect.symptoms) for d in audit.defects}
+    assert found == EXPECTED_DEFECTS
+
+
+def test_every_item_that_does_not_hold_is_the_symptom_of_exactly_one_defect(audit):
+    symptoms = [item_id for d in audit.defects for item_id in d.defect.symptoms]
+    assert len(symptoms) == len(set(symptoms))  # no item under two defects
+    not_holding = {a.item.id for a in audit.items if a.verdict != HOLDS}
+    assert set(symptoms) == not_holding
+    assert {a.item.id for a in audit.appendix} == {a.item.id for a in audit.items} - not_holding
+    for audited in audit.items:
+        defect = audited.defect
+        assert (defect is None) == (audited.verdict == HOLDS), audited.item.id
+        if defect is not None:
+            assert defect_of(audited.item.id) is defect
+            assert audited.item.id in defect.symptoms
+
+
+def test_each_defect_is_one_row_of_the_glance_table(audit):
+    rows = defect_rows(audit)
+    assert [r["#"] for r in rows] == list(range(1, len(DEFECTS) + 1))
+    assert sorted(r["defect"] for r in rows) == sorted(d.name for d in DEFECTS)
+    markdown = render_markdown(audit)
+    glance = markdown.split("## Defects at a glance", 1)[1].split("\n## ", 1)[0]
+    table_rows = [line for line in glance.splitlines() if line.startswith("|")][2:]
+    assert len(table_rows) == len(DEFECTS)
+    for defect in DEFECTS:
+        assert sum(f"| {defect.name} " in row for row in table_rows) == 1, defect.id
+
+
+def test_defect_kinds_and_severities_agree_with_the_verdicts(audit):
+    for audited in audit.defects:
+        defect = audited.defect
+        assert defect.kind in KINDS and defect.severity in SEVERITIES
+        assert defect.fix and "\n" not in defect.fix
+        verdicts = set(audited.verdicts.values())
+        # Following the text changes numbers, or the reader gets a failing program: some
+        # statement of the defect is wrong as written, not merely imprecise.
+        if defect.severity == "high" or defect.kind in ("transcription of the code",):
+            assert WRONG in verdicts, defect.id
+        if defect.kind == "changes numbers" and defect.severity == "high":
+            assert verdicts == {WRONG}, defect.id
+        # Claims about behaviour are decided by experiments.
+        if defect.kind == "empirical claim":
+            assert {a.check.method for a in audited.symptoms} == {"experiment"}, defect.id
+
+
+def test_the_errata_lead_with_the_defects_and_render_each_symptom_once(audit):
+    markdown = render_markdown(audit)
+    sections = [line for line in markdown.splitlines() if line.startswith("## ")]
+    assert sections[0] == "## Defects at a glance"
+    assert sections[-1] == "## Appendix: statements that hold"
+    defects_part = markdown.split("## The defects", 1)[1].split("\n## The experiments", 1)[0]
+    for n, audited in enumerate(audit.defects, start=1):
+        assert f"### {n}. {audited.defect.name}\n" in defects_part
+        for symptom in audited.symptoms:
+            assert defects_part.count(f"\n`{symptom.item.id}` · line") == 1, symptom.item.id
+    appendix = markdown.split("## Appendix: statements that hold", 1)[1]
+    for audited in audit.appendix:
+        assert f"(`{audited.item.id}`, line" in appendix
+        assert f"\n`{audited.item.id}` · line" not in defects_part
+
+
+def test_old_item_ids_still_name_their_statement(audit):
+    assert audit["example-output-delta-as-written"] is audit["example-output-delta"]
+
+
+def test_json_has_the_defects(audit):
+    data = json.loads(render_json(audit))
+    assert [d["id"] for d in data["defects"]] == [d.id for d in audit.defects]
+    by_item = {entry["id"]: entry["defect"] for entry in data["items"]}
+    for defect in data["defects"]:
+        assert all(by_item[s["id"]] == defect["id"] for s in defect["symptoms"])
+
+
+# -- what a reader sees: 1-based indices, rates with their intervals ------------------------------
+
+
+def test_indices_a_reader_sees_are_one_based(audit):
+    markdown = render_markdown(audit)
+    # NumPy's 0-based positions ("[0]: 1.5 vs 2", "first at (0, 2)") never reach the report.
+    assert not re.search(r"\[\d+(, \d+)*\]: \S+ vs ", markdown)
+    assert "first at (" not in markdown
+    assert re.search(r"entry \(\d+(, \d+)*\): ", markdown)
+    assert " entry (0" not in markdown  # (layers are numbered from 0, the input, as in the text)
+
+
+RATE_TEXT = re.compile(
+    r"(\d+(?:\.\d+)?)% \(([\d,]+) of ([\d,]+); 95% CI (\d+(?:\.\d+)?)-(\d+(?:\.\d+)?)%\)"
+)
+
+
+def _rates_in(value, found: list) -> list:
+    if isinstance(value, dict):
+        if {"successes", "n", "rate", "low", "high"} <= set(value):
+            found.append(value)
+        for inner in value.values():
+            _rates_in(inner, found)
+    elif isinstance(value, list):
+        for inner in value:
+            _rates_in(inner, found)
+    return found
+
+
+def test_every_rate_is_inside_its_computed_interval(audit):
+    scipy_stats = pytest.importorskip("scipy.stats")
+    rates = _rates_in(json.loads(render_json(audit)), [])
+    assert len(rates) >= 20  # XOR runs, convergence comparisons, depth fractions
+    for rate in rates:
+        assert rate["rate"] == pytest.approx(rate["successes"] / rate["n"], rel=1e-9)
+        # Computed, not typed: the interval is the Wilson interval of the counts (SciPy's).
+        interval = scipy_stats.binomtest(rate["successes"], rate["n"]).proportion_ci(
+            confidence_level=0.95, method="wilson"
+        )
+        assert rate["low"] == pytest.approx(interval.low, abs=1e-9)
+        assert rate["high"] == pytest.approx(interval.high, abs=1e-9)
+        assert rate["low"] <= rate["rate"] <= rate["high"]
+
+
+def test_every_rate_in_the_text_is_inside_its_interval(audit):
+    markdown = render_markdown(audit)
+    stated = RATE_TEXT.findall(markdown)
+    assert len(stated) >= 20
+    for value, successes, n, low, high in stated:
+        k, total = int(successes.replace(",", "")), int(n.replace(",", ""))
+        assert float(low) <= float(value) <= float(high)
+        assert float(value) == pytest.approx(100 * k / total, abs=0.51)
+        interval = wilson_interval(k, total)
+        assert float(low) == pytest.approx(100 * interval[0], abs=0.51)
+        assert float(high) == pytest.approx(100 * interval[1], abs=0.51)
+
+
+def test_each_experiment_names_its_command_generator_and_seeds(audit):
+    markdown = render_markdown(audit)
+    experiments = markdown.split("## The experiments", 1)[1].split("\n## The repaired", 1)[0]
+    for name in EXPERIMENTS:
+        assert f"`python -m verify.audit.reproduce {name} --seeds " in experiments
+    assert "default_rng(s) (PCG64)" in experiments and "MT19937" in experiments
+    assert "```diff" in markdown
+
+
+def test_verdict_for_hedged():
+    assert verdict_for_hedged([Evidence("a", False), Evidence("b", True)]) == HOLDS
+    assert verdict_for_hedged([Evidence("a", False)]) == WRONG
+    with pytest.raises(ValueError, match="conditions must hold at least one Case"):
+        verdict_for_hedged([])
+
+
+def test_one_based_renumbers_compare_details():
+    detail = compare_arrays(np.array([1.0, 5.0, 3.0]), np.array([1.0, 2.0, 3.0])).detail
+    assert "entry (2): 5 vs 2" in detail
+    assert one_based("worst [0, 2]: 1 vs 2; [3]: 4 vs 5") == (
+        "worst entry (1, 3): 1 vs 2; entry (4): 4 vs 5"
+    )

@@ -47,29 +47,6 @@ def derived_output_delta(sigmoid_sign: int) -> tuple[sp.Expr, sp.Expr, str]:
     return derived, a - y, relation(a - y, derived)
 
 
-@check("example-output-delta")
-def _example_output_delta(ctx: Context) -> Check:
-    product = sp.Mul((A - Y) / (A * (1 - A)), A * (1 - A), evaluate=False)  # as written
-    derived, _, found = derived_output_delta(-1)
-    probe = ctx.example_probe
-    cases = [
-        Evidence(
-            "symbolic: the table entries' product cancels to a - y",
-            is_zero(product - (A - Y)),
-            f"({sp.sstr(product)}) - (a - y) cancels to 0",
-        ),
-        Evidence(
-            f"symbolic: derive's delta^L of a sigmoid/cross-entropy network is {sp.sstr(derived)}",
-            found == "equal",
-            f"a - y is {found} to it",
-        ),
-        compared_case(
-            f"complex step, {probe_label(probe)}", probe.a[probe.L] - probe.y, probe.dC_dz(probe.L)
-        ),
-    ]
-    return by_cases(cases, "symbolic + complex step")
-
-
 def _as_written_sigmoid_probe(ctx: Context) -> Probe:
     as_written = numeric.Activation(
         "sigmoid_as_written",
@@ -80,24 +57,46 @@ def _as_written_sigmoid_probe(ctx: Context) -> Probe:
     return Probe((3, 5, 4, 2), as_written, "cross_entropy", seed=ctx.seeds[0])
 
 
-@check("example-output-delta-as-written")
-def _example_output_delta_as_written(ctx: Context) -> Check:
+@check("example-output-delta")
+def _example_output_delta(ctx: Context) -> Check:
+    """The example's delta^L for the network it defines: its own sigmoid 1/(1 + e^z)."""
+    product = sp.Mul((A - Y) / (A * (1 - A)), A * (1 - A), evaluate=False)  # as written
     derived, _, found = derived_output_delta(+1)
     probe = _as_written_sigmoid_probe(ctx)
     cases = [
         Evidence(
+            "symbolic: the product of the tables' entries cancels to a - y",
+            is_zero(product - (A - Y)),
+            f"({sp.sstr(product)}) - (a - y) cancels to 0: the algebra of the lines is right",
+        ),
+        Evidence(
             f"symbolic: derive's delta^L with sigma(z) = 1/(1 + e^z) is {sp.sstr(derived)}",
             found == "equal",
-            f"a - y is {found}",
+            f"a - y is {found} to it: the tables' a(1 - a) is not this sigmoid's derivative",
         ),
         compared_case(
-            f"complex step, sizes {tuple(probe.sizes)}, sigmoid as written",
+            f"complex step, sizes {tuple(probe.sizes)}, sigmoid 1/(1 + e^z) as written",
             probe.a[probe.L] - probe.y,
             probe.dC_dz(probe.L),
         ),
     ]
-    corrected = compare_arrays(probe.y - probe.a[probe.L], probe.dC_dz(probe.L)).agrees
-    return by_cases(cases, "symbolic + complex step", correction_holds=corrected)
+    logistic_derived, _, logistic_found = derived_output_delta(-1)
+    fixed = ctx.example_probe
+    corrected = (
+        logistic_found == "equal"
+        and compare_arrays(fixed.a[fixed.L] - fixed.y, fixed.dC_dz(fixed.L)).agrees
+    )
+    return by_cases(
+        cases,
+        "symbolic + complex step",
+        evidence=[
+            f"With the logistic sigmoid 1/(1 + e^(-z)) derive's delta^L is "
+            f"{sp.sstr(logistic_derived)}, and a - y is {logistic_found} to it; by complex step "
+            f"on {probe_label(fixed)}: "
+            f"{compare_arrays(fixed.a[fixed.L] - fixed.y, fixed.dC_dz(fixed.L)).text()}."
+        ],
+        correction_holds=corrected,
+    )
 
 
 def merge_situations(evaluations: dict[str, list[tuple[str, Evidence]]]) -> list[Evidence]:

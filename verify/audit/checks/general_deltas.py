@@ -3,7 +3,6 @@ backward recursion of the deltas."""
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 
 import numpy as np
@@ -15,6 +14,7 @@ from verify.audit.experiments import Probe
 from verify.audit.transcribe import at, column, entry, matmul, row, strict_hadamard
 from verify.audit.verdicts import (
     Check,
+    Evidence,
     by_cases,
     by_readings,
     compare_arrays,
@@ -186,44 +186,85 @@ def _delta_recursion_derivation(ctx: Context) -> Check:
 
 @check("column-vector-convention")
 def _column_vector_convention(ctx: Context) -> Check:
-    cases = []
-    for probe in ctx.probes:
-        m = 1
-        delta_next, truth = probe.dC_dz(m + 1), probe.dC_da(m)
-        W = probe.W(m + 1)
-        cases.append(
-            compared_case(
-                f"{probe_label(probe)}: W^(m+1)T delta^(m+1) with delta a column",
-                (W.T @ column(delta_next)).ravel(),
-                truth,
-            )
-        )
-        cases.append(
-            dataclasses.replace(
-                evaluated_case(
-                    f"{probe_label(probe)}: W^(m+1)T delta^(m+1) with delta a row (numerator "
-                    "layout, batch-first code)",
-                    truth,
-                    matmul,
-                    W.T,
-                    row(delta_next),
-                ),
-                convention=True,
-            )
-        )
     probe = ctx.probes[0]
-    row_form = compare_arrays((row(probe.dC_dz(2)) @ probe.W(2)).ravel(), probe.dC_da(1))
-    scalar = np.ndim(probe.dC_dz(2)[0])
-    return by_cases(
-        cases,
+    m = 1
+    delta_next, truth = probe.dC_dz(m + 1), probe.dC_da(m)
+    W = probe.W(m + 1)
+    entry_ndim = np.ndim(delta_next[0])
+    readings = [
+        Evidence(
+            "literal: the entry dC/dz^(m+1)_l is a column vector",
+            entry_ndim == 2,
+            f"an entry of dC/dz^(m+1) is a number (ndim {entry_ndim}), neither a column nor a row",
+        ),
+        compared_case(
+            f"the vector dC/dz^(m+1) is a column: W^(m+1)T dC/dz^(m+1) against dC/da^m "
+            f"({probe_label(probe)}, m = {m})",
+            (W.T @ column(delta_next)).ravel(),
+            truth,
+        ),
+    ]
+    # The index identity of the last row needs no convention: it is the definition of the
+    # transpose, true of the numbers whatever the layout of the vectors.
+    identity = all(
+        entry(W.T, k, l) == entry(W, l, k)
+        for k in range(1, W.shape[1] + 1)
+        for l in range(1, W.shape[0] + 1)
+    )
+    row_form = compare_arrays((row(delta_next) @ W).ravel(), truth)
+    as_row = evaluated_case("", truth, matmul, W.T, row(delta_next))
+    return by_readings(
+        readings,
         "complex step",
         evidence=[
-            "In the row layout the same quantity is $\\delta^{m+1} W^{m+1}$ "
-            f"({row_form.text()}).",
-            r"The entry $\partial C/\partial z^{m+1}_l$ named in the text is a scalar "
-            f"(ndim {scalar}); "
-            r"the index identity $W^{m+1}_{lk} = (W^{m+1\top})_{kl}$ needs no convention.",
+            r"The last row's $W^{m+1}_{lk} = (W^{m+1\top})_{kl}$ is the definition of the "
+            f"transpose and needs no convention ({'holds' if identity else 'fails'} for every "
+            f"(k, l) of W^{m + 1}).",
+            "With the vector a row (the layout of batch-first code) the product "
+            f"W^(m+1)T dC/dz^(m+1) is undefined ({as_row.detail.split(': ', 1)[-1]}) and the same "
+            f"quantity is dC/dz^(m+1) W^(m+1) ({row_form.text()}).",
         ],
+        correction_holds=readings[1].agrees,
+    )
+
+
+@check("previous-layer")
+def _previous_layer(ctx: Context) -> Check:
+    """ "dC/dz^m ... based on the term dC/dz^(m+1) computed from the previous layer": which delta
+    does dC/dz^m come from, the previous layer in the numbering (m - 1) or in the backward pass
+    (m + 1)? Each reading evaluated as the recursion (W^(k)T delta^k) o sigma'(z^m)."""
+    evaluations: dict[str, list] = {}
+    for probe in (ctx.example_probe, ctx.equal_probe):
+        for m in range(2, probe.L):  # hidden layers with a layer on each side
+            truth = probe.dC_dz(m)
+            sigma_prime = np.diag(probe.da_dz(m))
+            for name, k in (
+                ("previous in the numbering of the layers: layer m - 1", m - 1),
+                ("previous in the backward pass: layer m + 1", m + 1),
+            ):
+
+                def recursion(k=k, m=m, probe=probe, sigma_prime=sigma_prime):
+                    step = matmul(probe.W(k).T, column(probe.dC_dz(k))).ravel()
+                    return strict_hadamard(step, sigma_prime)
+
+                case = evaluated_case(name, truth, recursion)
+                evaluations.setdefault(name, []).append((f"m = {m}, sizes {probe.sizes}", case))
+    readings = [
+        Evidence(
+            name,
+            all(case.agrees for _, case in cases),
+            "; ".join(f"{where}: {case.detail}" for where, case in cases),
+        )
+        for name, cases in evaluations.items()
+    ]
+    return by_readings(
+        readings,
+        "complex step",
+        evidence=[
+            "Everywhere else the document counts layers forward: W^m connects layer m - 1 to "
+            "layer m (line 14), and a^(m-1) is the input to layer m (line 20)."
+        ],
+        correction_holds=readings[1].agrees,
     )
 
 

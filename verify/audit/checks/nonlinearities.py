@@ -11,7 +11,8 @@ from derive.algebra import is_zero
 from derive.catalogue import ACTIVATIONS as SYMBOLIC_ACTIVATIONS
 from numeric.activations import sigmoid as logistic
 from verify.audit.checks.registry import check
-from verify.audit.context import Context
+from verify.audit.context import Context, probe_label
+from verify.audit.empirical import EXPLODING, VANISHING
 from verify.audit.experiments import DEPTH_INITS
 from verify.audit.tables import (
     TABLE_FUNCTIONS,
@@ -21,15 +22,16 @@ from verify.audit.tables import (
     symbolic_case,
     table_derivative_case,
 )
+from verify.audit.transcribe import column, matmul
 from verify.audit.verdicts import (
     EXACT_RTOL,
-    VANISHING,
     Check,
     Evidence,
     by_cases,
     by_readings,
     compare_arrays,
     compared_case,
+    evaluated_case,
     fmt,
 )
 from verify.core.complex_step import complex_step
@@ -122,7 +124,36 @@ def _sigmoid_range(ctx: Context) -> Check:
             else "the rounded values never reach both 0 and 1 on [-1000, 1000]",
         ),
     ]
-    return by_readings(readings, "symbolic (limits, solveset) + float64")
+    return by_readings(
+        readings,
+        "symbolic (limits, solveset) + float64",
+        evidence=[saturation_consequence(zeros, ones)],
+    )
+
+
+def saturation_consequence(zeros: np.ndarray, ones: np.ndarray) -> str:
+    """What a saturated output does to the cross-entropy of the table (line 98): its value and
+    its derivative, at the first integer z where float64's sigmoid is exactly 1 (0), for the target
+    on the other side; and the fused a - y and log(1 + e^(-z)), which stay finite."""
+    z_one, z_zero = float(ones.min()), float(zeros.max())
+    sigmoid = numeric.ACTIVATIONS["sigmoid"].function
+    parts = []
+    for z, y in ((z_one, 0.0), (z_zero, 1.0)):
+        a = sigmoid(np.array(z))  # a NumPy scalar: log(0) and 1/0 are inf, as in a program
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cost = (y - 1) * np.log(1 - a) - y * np.log(a)
+            gradient = (a - y) / (a * (1 - a))
+        from_z = float(np.logaddexp(0.0, -z if y == 1 else z))  # -log sigma(z) or -log(1 - sigma)
+        parts.append(
+            f"at z = {z:g}, sigma(z) = {float(a):g} and with y = {y:g} the table's cost is {cost} "
+            f"and its derivative {gradient}, while a - y = {float(a - y):g} and the cost computed "
+            f"from z, log(1 + e^({'-' if y == 1 else ''}z)), is {fmt(from_z)}"
+        )
+    return (
+        "What saturation costs: "
+        + "; ".join(parts)
+        + ". (chainrule clips a inside (0, 1) and fuses the sigmoid with the cross-entropy.)"
+    )
 
 
 @check("tanh-function")
@@ -271,18 +302,21 @@ def _relu_depth(ctx: Context) -> Check:
     depth = ctx.depth
     readings, rows = [], []
     for init_kind in ("usual", "normal"):
-        medians = {}
+        kept, medians = {}, {}
         for activation in ("sigmoid", "tanh", "relu"):
             init = "normal" if init_kind == "normal" else DEPTH_INITS[activation]
             ratios = depth.ratios(activation, init)
             medians[activation] = float(np.median(ratios))
+            kept[activation] = depth.kept(activation, init)
             rows.append(
                 {
                     "activation": activation,
                     "init": init,
-                    "median ratio first/last": fmt(medians[activation]),
-                    "10%": fmt(np.quantile(ratios, 0.1)),
-                    "90%": fmt(np.quantile(ratios, 0.9)),
+                    "median ||delta^1|| / ||delta^L||": fmt(medians[activation]),
+                    "seeds kept within x10": kept[activation].text(0),
+                    "median ||dC/dW^1|| / ||dC/dW^L||": fmt(
+                        float(np.median(depth.weight_ratios(activation, init)))
+                    ),
                     **{
                         f"m={m}": fmt(v)
                         for m, v in enumerate(depth.profile(activation, init), start=1)
@@ -290,31 +324,132 @@ def _relu_depth(ctx: Context) -> Check:
                 }
             )
         label = (
-            "each activation's usual initialisation"
+            "each activation's usual initialisation (Xavier; He for ReLU)"
             if init_kind == "usual"
-            else "the document's N(0, 1) initialisation"
+            else "the document's standard normal initialisation"
         )
         readings.append(
             Evidence(
-                f"{label}: ReLU's gradient does not vanish, the sigmoid's does",
-                medians["relu"] >= VANISHING and medians["sigmoid"] < VANISHING,
-                f"median ||dC/dW^1|| / ||dC/dW^L||: relu {fmt(medians['relu'])}, sigmoid "
-                f"{fmt(medians['sigmoid'])}, tanh {fmt(medians['tanh'])} "
-                f"(vanished below {VANISHING})",
+                f"{label}: ReLU's deltas keep their size across the layers, the sigmoid's vanish",
+                kept["relu"].low > 0.5
+                and depth.vanished("sigmoid", _init("sigmoid", init_kind)).low > 0.5,
+                f"median ||delta^1|| / ||delta^L||: relu {fmt(medians['relu'])}, sigmoid "
+                f"{fmt(medians['sigmoid'])}, tanh {fmt(medians['tanh'])}; seeds whose ratio stays "
+                f"within [{VANISHING:g}, {EXPLODING:g}]: relu {kept['relu'].text(0)}",
             )
         )
     return by_readings(
         readings,
         "experiment",
         evidence=[
-            f"Depth {depth.depth}, width {depth.width}, batch {depth.batch} of standard-normal "
-            "inputs, random binary targets, sigmoid output with cross-entropy; "
-            f"{len(ctx.depth_seeds)} seeds; gradient norms at initialisation. The columns m=1..L "
-            "give the median norm of layer m's "
-            "weight gradient relative to the last layer's.",
+            f"Depth {depth.depth}, width {depth.width}, a batch of {depth.batch} standard-normal "
+            "inputs with random binary targets, sigmoid output with cross-entropy; "
+            f"{len(depth.seeds)} seeds (numeric's generator); the deltas delta^m = dC/dz^m at "
+            "initialisation, their Frobenius norm over the batch. A ratio below "
+            f"{VANISHING:g} has vanished, above {EXPLODING:g} exploded; the columns m=1..L give "
+            "the median of ||delta^m|| / ||delta^L||. Reproduce: "
+            f"`python -m verify.audit.reproduce depth --seeds {len(depth.seeds)}`.",
+            "The weight gradients dC/dW^m = delta^m a^(m-1)T also carry the size of the layer's "
+            "input. With ReLU and the standard normal initialisation the activations grow from "
+            "layer to layer about as fast as the deltas grow from the output back, so the median "
+            "||dC/dW^1|| / ||dC/dW^L|| is "
+            f"{fmt(float(np.median(depth.weight_ratios('relu', 'normal'))))} while the deltas' "
+            f"ratio is {fmt(float(np.median(depth.ratios('relu', 'normal'))))}: the ratio of the "
+            "weight gradients hides the explosion.",
+            "Tanh with the standard normal initialisation explodes too: W^T, with entries of "
+            f"variance 1 and {depth.width} rows, multiplies the size of a delta by about "
+            f"sqrt({depth.width}) = {np.sqrt(depth.width):.2g}, and tanh' (near 0 on the "
+            "saturated units, near 1 on the others) takes back only part of it. Median factor "
+            "by which a delta changes per layer, from the output back: tanh (standard normal) "
+            f"{fmt(_per_layer('tanh', 'normal', depth))}, ReLU (He) "
+            f"{fmt(_per_layer('relu', 'he', depth))}, sigmoid (Xavier) "
+            f"{fmt(_per_layer('sigmoid', 'xavier', depth))} (its derivative is at most 1/4).",
             "Whether ReLU is *commonly used* is a fact about practice that no computation settles; "
             "what is tested is the reason for it.",
         ],
-        tables=[("Gradient norm per layer, relative to the last layer", rows)],
-        figures={f"{a}/{i}": float(np.median(depth.ratios(a, i))) for a, i in depth.norms},
+        tables=[("The deltas per layer, relative to the last layer", rows)],
+        figures={
+            f"{a}/{i}": {
+                "median_ratio": float(np.median(depth.ratios(a, i))),
+                "kept": depth.kept(a, i).to_dict(),
+                "vanished": depth.vanished(a, i).to_dict(),
+                "exploded": depth.exploded(a, i).to_dict(),
+            }
+            for a, i in depth.deltas
+        },
+    )
+
+
+def _per_layer(activation: str, init: str, depth) -> float:
+    """The median factor by which the delta grows per layer from the output back:
+    (||delta^1|| / ||delta^L||)^(1 / (L - 1))."""
+    return float(np.median(depth.ratios(activation, init)) ** (1 / (depth.depth - 1)))
+
+
+def _init(activation: str, init_kind: str) -> str:
+    return "normal" if init_kind == "normal" else DEPTH_INITS[activation]
+
+
+def _as_columns_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x y for two column vectors (the document's convention, line 79): a matrix product."""
+    return matmul(column(x), column(y))
+
+
+def _as_inner_product(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """x y read as the inner product x^T y (as in the squared error's row, line 97)."""
+    return np.full(len(x), float(x @ y))
+
+
+def _one_minus_square(product, a: np.ndarray) -> np.ndarray:
+    return 1 - product(a, a)
+
+
+def _cross_entropy_slope(product, a: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return (a - y) / product(a, 1 - a).ravel()
+
+
+TABLE_PRODUCT_READINGS = {
+    "elementwise: a o (1 - a), a o a, (a - y) / (a o (1 - a)) entry by entry": np.multiply,
+    "matrix products of column vectors (line 79's convention)": _as_columns_product,
+    "inner products, as (y - a^L)^T (y - a^L) on line 97": _as_inner_product,
+}
+
+
+@check("table-elementwise-products")
+def _table_elementwise_products(ctx: Context) -> Check:
+    """The tables' derivatives for a layer of several units, their products read three ways."""
+    probe = ctx.example_probe
+    m, L = 1, probe.L
+    a, a_out, y = probe.a[m], probe.a[L], probe.y
+    sigmoid_truth = np.diag(probe.da_dz(m))  # the Jacobian's diagonal, da_k/dz_k
+    cost_truth = probe.dC_da(L)
+    tanh_probe = ctx.probes[-1]
+    t = tanh_probe.a[1]
+    tanh_truth = np.diag(tanh_probe.da_dz(1))
+    readings = []
+    for name, product in TABLE_PRODUCT_READINGS.items():
+        results = [
+            ("sigmoid a(1 - a)", evaluated_case("", sigmoid_truth, product, a, 1 - a)),
+            ("tanh 1 - (a)^2", evaluated_case("", tanh_truth, _one_minus_square, product, t)),
+            (
+                "cross-entropy (a - y)/(a(1 - a))",
+                evaluated_case("", cost_truth, _cross_entropy_slope, product, a_out, y),
+            ),
+        ]
+        readings.append(
+            Evidence(
+                name,
+                all(case.agrees for _, case in results),
+                "; ".join(f"{what}: {case.detail}" for what, case in results),
+            )
+        )
+    return by_readings(
+        readings,
+        "complex step",
+        evidence=[
+            f"On layer {m} (N^{m} = {probe.sizes[m]}) and the output (N^L = {probe.sizes[L]}) of "
+            f"{probe_label(probe)}, and layer 1 of {probe_label(tanh_probe)}; the truth is the "
+            "diagonal of the Jacobian da^m/dz^m and dC/da^L, by complex step."
+        ],
+        correction_holds=readings[0].agrees,
     )

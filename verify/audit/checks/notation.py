@@ -12,7 +12,15 @@ import numeric
 from verify.audit.checks.registry import check
 from verify.audit.context import Context, probe_label
 from verify.audit.document import document_lines
-from verify.audit.verdicts import Check, Evidence, by_cases, by_readings, compared_case, fmt
+from verify.audit.verdicts import (
+    Check,
+    Evidence,
+    by_cases,
+    by_readings,
+    compare_arrays,
+    compared_case,
+    fmt,
+)
 from verify.core.complex_step import complex_step
 
 
@@ -127,4 +135,70 @@ def _notation_undefined_h(ctx: Context) -> Check:
             )
     return by_readings(
         readings, "document text / numeric", correction_holds=all(r.agrees for r in readings[1:])
+    )
+
+
+@check("notation-layer-count")
+def _notation_layer_count(ctx: Context) -> Check:
+    line = document_lines()[12 - 1]
+    numbered = re.search(r"n \\in \\\{0, \\ldots, L\\\}", line) is not None
+    readings = []
+    for probe in ctx.probes[:1]:
+        L = len(probe.network.params)
+        layers = len(probe.sizes)  # the sizes N^0..N^L of line 12, one per numbered layer
+        readings += [
+            Evidence(
+                f"literal: L counts the layers numbered on line 12 ({probe_label(probe)})",
+                numbered and layers == L,
+                f"line 12 numbers the layers n = 0..L: {layers} layers "
+                f"(sizes {tuple(probe.sizes)}) for L = {L}",
+            ),
+            Evidence(
+                "L counts the layers with parameters, W^m and b^m for m = 1..L (line 14)",
+                L == probe.L,
+                f"{L} weight matrices for L = {probe.L}",
+            ),
+        ]
+    return by_readings(readings, "document text / numeric")
+
+
+def _z(W: np.ndarray, b: np.ndarray, a: np.ndarray) -> np.ndarray:
+    return W @ a + b
+
+
+@check("affine-called-linear")
+def _affine_called_linear(ctx: Context) -> Check:
+    rng = np.random.default_rng([ctx.seeds[0], 9])
+    cases, in_parameters, without_bias = [], [], []
+    for probe in ctx.probes[:1]:
+        for m in range(1, probe.L + 1):
+            W, b = probe.W(m), probe.b(m)
+            a, other = rng.standard_normal((2, probe.sizes[m - 1]))
+            label = f"{probe_label(probe)}, layer {m}"
+            cases.append(
+                compared_case(
+                    f"{label}: additive, z(a + a') = z(a) + z(a')",
+                    _z(W, b, a) + _z(W, b, other),
+                    _z(W, b, a + other),
+                )
+            )
+            cases.append(
+                compared_case(f"{label}: z(0) = 0", np.zeros_like(b), _z(W, b, np.zeros_like(a)))
+            )
+            W2, b2 = rng.standard_normal(W.shape), rng.standard_normal(b.shape)
+            in_parameters.append(
+                compare_arrays(_z(W, b, a) + _z(W2, b2, a), _z(W + W2, b + b2, a)).agrees
+            )
+            without_bias.append(
+                compare_arrays(_z(W, 0, a) + _z(W, 0, other), _z(W, 0, a + other)).agrees
+            )
+    return by_cases(
+        cases,
+        "numeric",
+        evidence=[
+            "Linear in the parameters for fixed inputs, z(W + W', b + b') = z(W, b) + z(W', b'): "
+            f"{'holds' if all(in_parameters) else 'fails'} on every layer; without the bias, "
+            f"W a is linear in a: {'holds' if all(without_bias) else 'fails'}."
+        ],
+        correction_holds=all(without_bias),
     )

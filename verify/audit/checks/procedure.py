@@ -50,23 +50,75 @@ def batch_gradient(network: numeric.Network, X: np.ndarray, y: np.ndarray) -> li
     return [complex_step(loss_with(k), p) for k, p in enumerate(flat)]
 
 
+def _sample_gradient(params, X: np.ndarray, y: np.ndarray) -> list[np.ndarray]:
+    """Complex-step gradient of the mean cross-entropy of a 2-2-1 sigmoid network at ``params``."""
+    twin = numeric.Network([2, 2, 1], "sigmoid", "cross_entropy")
+    twin.params = [(W.copy(), b.copy()) for W, b in params]
+    flat = batch_gradient(twin, X, y)
+    return list(zip(flat[::2], flat[1::2]))
+
+
+def _flat(params) -> np.ndarray:
+    return np.concatenate([p.ravel() for pair in params for p in pair])
+
+
 @check("per-sample-procedure")
 def _per_sample_procedure(ctx: Context) -> Check:
-    network, X, y = _batch(ctx)
-    whole = batch_gradient(network, X, y)
-    per_sample = [batch_gradient(network, X[s : s + 1], y[s : s + 1]) for s in range(len(X))]
-    cases = []
-    for k, total in enumerate(whole):
-        mean = np.mean([sample[k] for sample in per_sample], axis=0)
-        name = f"{'W' if k % 2 == 0 else 'b'}^{k // 2 + 1}"
-        cases.append(
-            compared_case(
-                f"{name}: mean of {len(X)} per-sample gradients against the batch gradient",
-                mean,
-                total,
-            )
+    """Line 100's procedure, run for each training sample, against one call of the program's
+    ``train`` (one pass over the four XOR samples at the document's learning rate 1)."""
+    namespace = ctx.program.namespace
+    program = namespace["SigmoidNetwork"]([2, 2, 1])
+    rng = np.random.default_rng([ctx.seeds[0], 10])
+    for layer in program.layers:  # a seeded start instead of the program's own draw
+        layer.W = rng.standard_normal(layer.W.shape)
+        layer.b = rng.standard_normal(layer.b.shape)
+    start = [(layer.W.copy(), layer.b.ravel().copy()) for layer in program.layers]
+    rate = 1.0
+    X_columns, y_row = namespace["X"], namespace["y"]
+    program.train(X_columns, y_row, learning_rate=rate)
+    after = _flat([(layer.W, layer.b.ravel()) for layer in program.layers])
+    X, y = X_columns.T.astype(float), y_row.reshape(-1, 1).astype(float)
+    samples = range(len(X))
+    # Each sample's gradient, then one update with their mean.
+    gradients = [_sample_gradient(start, X[s : s + 1], y[s : s + 1]) for s in samples]
+    mean_step = [
+        (
+            W - rate * np.mean([g[m][0] for g in gradients], axis=0),
+            b - rate * np.mean([g[m][1] for g in gradients], axis=0),
         )
-    return by_cases(cases, "complex step")
+        for m, (W, b) in enumerate(start)
+    ]
+    # Each sample's gradient, each followed by its update (stochastic gradient descent).
+    online = [(W.copy(), b.copy()) for W, b in start]
+    for s in samples:
+        gradient = _sample_gradient(online, X[s : s + 1], y[s : s + 1])
+        online = [(W - rate * dW, b - rate * db) for (W, b), (dW, db) in zip(online, gradient)]
+    readings = [
+        compared_case(
+            f"an update after each sample (stochastic descent): {len(X)} updates against one "
+            "call of the program's train",
+            _flat(online),
+            after,
+        ),
+        compared_case(
+            "each sample's gradient, one update with their mean: against one call of the "
+            "program's train",
+            _flat(mean_step),
+            after,
+        ),
+    ]
+    return by_readings(
+        readings,
+        "program + complex step",
+        evidence=[
+            "The program's cost is the mean over the columns of X (item toy-averaging); the "
+            f"gradient of that mean is the mean of the {len(X)} samples' gradients, which is what "
+            "the second reading computes. Line 107's update names neither, and the program's "
+            "learning rate means a different step in each reading. Gradients by complex step from "
+            "the forward pass alone.",
+        ],
+        correction_holds=readings[1].agrees,
+    )
 
 
 @check("forward-pass")
