@@ -6,7 +6,7 @@
 from numeric.activations import ACTIVATIONS, Activation
 from numeric.costs import COSTS, Cost
 from numeric.examples import format_xor_table, train_xor
-from numeric.network import Network
+from numeric.network import Network, PairingWarning
 from numeric.train import SGD, Adam, DivergenceError, History, Momentum, StopTraining
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "History",
     "Momentum",
     "Network",
+    "PairingWarning",
     "StopTraining",
     "format_xor_table",
     "train_xor",

@@ -9,6 +9,9 @@ instead of an elementwise derivative, and the backward pass never assumes an ele
 
 from __future__ import annotations
 
+import functools
+import math
+import numbers
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -16,7 +19,16 @@ import numpy as np
 
 from numeric.validation import Description, argument_error
 
-__all__ = ["ACTIVATIONS", "Activation", "get_activation"]
+__all__ = [
+    "ACTIVATIONS",
+    "PARAMETRIZED",
+    "Activation",
+    "gelu",
+    "get_activation",
+    "make_elu",
+    "make_leaky_relu",
+    "selu",
+]
 
 Array = np.ndarray
 
@@ -135,7 +147,120 @@ def _softmax_vjp(grad_a: Array, z: Array, a: Array) -> Array:
     return a * (grad_a - (grad_a * a).sum(axis=-1, keepdims=True))
 
 
+# SELU's constants (Klambauer et al. 2017, as PyTorch's nn.SELU has them).
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(z: Array) -> Array:
+    """scale * (z for z > 0, alpha (e^z - 1) below): a scaled ELU whose slopes at 0 differ."""
+    z = np.asarray(z)
+    positive = z.real > 0
+    return SELU_SCALE * np.where(positive, z, SELU_ALPHA * np.expm1(np.where(positive, 0, z)))
+
+
+def _selu_derivative(z: Array, a: Array) -> Array:
+    # scale alpha e^z = a + scale alpha where z <= 0: the left slope at the kink, as PyTorch's.
+    return np.where(z > 0, SELU_SCALE, a + SELU_SCALE * SELU_ALPHA).astype(z.dtype)
+
+
+# GELU in its tanh approximation (PyTorch's approximate="tanh"): z/2 (1 + tanh(c (z + k z^3))).
+GELU_C = math.sqrt(2 / math.pi)
+GELU_K = 0.044715
+
+
+def _gelu_inner(z: Array) -> Array:
+    with np.errstate(over="ignore"):  # |z|^3 beyond the dtype's range: tanh(+-inf) = +-1, right
+        return GELU_C * (z + GELU_K * z * z * z)
+
+
+def gelu(z: Array) -> Array:
+    """The tanh approximation of GELU, z Phi(z): z/2 (1 + tanh(sqrt(2/pi) (z + 0.044715 z^3)))."""
+    z = np.asarray(z)
+    if z.dtype.kind not in "fc":
+        z = z.astype(np.float64)
+    return 0.5 * z * (1 + np.tanh(_gelu_inner(z)))
+
+
+def _gelu_derivative(z: Array, a: Array) -> Array:
+    t = np.tanh(_gelu_inner(z))
+    with np.errstate(over="ignore", invalid="ignore"):
+        slope = GELU_C * (1 + 3 * GELU_K * z * z)
+        tail = 0.5 * z * (1 - t * t) * slope
+    # Far out, 1 - t^2 is exactly 0 and z^2 may be inf: the product's limit there is 0.
+    tail = np.where(np.isfinite(tail), tail, 0)
+    return (0.5 * (1 + t) + tail).astype(z.dtype, copy=False)
+
+
 LEAKY_SLOPE = 0.01
+
+# Activations with a parameter: leaky ReLU's slope, ELU's alpha. Module-level functions bound
+# with functools.partial, so that every Activation made here pickles.
+
+
+def _leaky_relu(z: Array, slope: float) -> Array:
+    z = np.asarray(z)
+    return np.where(z.real > 0, z, slope * z)
+
+
+def _leaky_relu_derivative(z: Array, a: Array, slope: float) -> Array:
+    return np.where(z > 0, 1.0, slope).astype(z.dtype)
+
+
+def _elu_alpha(z: Array, alpha: float) -> Array:
+    z = np.asarray(z)
+    positive = z.real > 0
+    return np.where(positive, z, alpha * np.expm1(np.where(positive, 0, z)))
+
+
+def _elu_alpha_derivative(z: Array, a: Array, alpha: float) -> Array:
+    return np.where(z > 0, 1, a + alpha).astype(z.dtype)  # alpha e^z = a + alpha where z <= 0
+
+
+def _parameter(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise argument_error(name, "a finite real number", value, TypeError)
+    return float(value)
+
+
+def make_leaky_relu(slope: float = 0.01) -> Activation:
+    """Leaky ReLU with its own ``slope`` for z <= 0 (PyTorch's ``negative_slope``).
+
+    The catalogue's ``"leaky_relu"`` itself for the default slope 0.01; otherwise an Activation
+    named ``"leaky_relu(0.2)"``. Its derivative at 0 is the slope (the left one).
+
+    Examples
+    --------
+    >>> make_leaky_relu(0.2)(np.array([-1.0, 2.0]))
+    array([-0.2,  2. ])
+    """
+    slope = _parameter("slope", slope)
+    if slope == LEAKY_SLOPE:
+        return ACTIVATIONS["leaky_relu"]
+    return Activation(
+        f"leaky_relu({slope!r})",
+        functools.partial(_leaky_relu, slope=slope),
+        functools.partial(_leaky_relu_derivative, slope=slope),
+    )
+
+
+def make_elu(alpha: float = 1.0) -> Activation:
+    """ELU with its own ``alpha``: z for z > 0, alpha (e^z - 1) below.
+
+    The catalogue's ``"elu"`` for alpha = 1; otherwise an Activation named ``"elu(0.5)"``, whose
+    derivative at 0 is alpha (the left slope, as PyTorch's).
+    """
+    alpha = _parameter("alpha", alpha)
+    if alpha == 1.0:
+        return ACTIVATIONS["elu"]
+    low = -alpha if alpha >= 0 else -np.inf
+    return Activation(
+        f"elu({alpha!r})",
+        functools.partial(_elu_alpha, alpha=alpha),
+        functools.partial(_elu_alpha_derivative, alpha=alpha),
+        output_range=(low, np.inf),
+    )
+
 
 ACTIVATIONS: dict[str, Activation] = {
     act.name: act
@@ -165,7 +290,17 @@ ACTIVATIONS: dict[str, Activation] = {
         # ELU with alpha = 1: z for z > 0, e^z - 1 below; its derivative is continuous at 0.
         Activation("elu", _elu, _elu_derivative, output_range=(-1.0, np.inf)),
         Activation("softmax", _softmax, vjp=_softmax_vjp, output_range=(0.0, 1.0)),
+        Activation("selu", selu, _selu_derivative, output_range=(-SELU_SCALE * SELU_ALPHA, np.inf)),
+        # GELU's minimum is about -0.170 (at z = -0.75): -0.18 bounds it.
+        Activation("gelu", gelu, _gelu_derivative, output_range=(-0.18, np.inf)),
     )
+}
+
+# Activation families with a parameter: name -> (maker, parameter name). "leaky_relu(0.2)" and
+# "elu(alpha=0.5)" are read by ``verify``'s oracle and command line through this table.
+PARAMETRIZED: dict[str, tuple[Callable[[float], Activation], str]] = {
+    "leaky_relu": (make_leaky_relu, "slope"),
+    "elu": (make_elu, "alpha"),
 }
 
 

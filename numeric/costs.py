@@ -24,6 +24,10 @@ Array = np.ndarray
 TARGET_KINDS = ("real", "unit", "distribution")
 
 
+def any_targets(y: Array) -> None:
+    """The default ``check_targets``: every real target is in the domain."""
+
+
 @dataclass(frozen=True, eq=False)
 class Cost:
     """A cost function C(a^L, y) of one sample, with its gradient.
@@ -53,7 +57,7 @@ class Cost:
     value: Callable[[Array, Array], Array]
     gradient: Callable[[Array, Array], Array]
     output_range: tuple[float, float] = (-np.inf, np.inf)
-    check_targets: Callable[[Array], None] = lambda y: None
+    check_targets: Callable[[Array], None] = any_targets
     targets: str = "real"
     output: str = "identity"
 
@@ -90,6 +94,26 @@ class Cost:
 
     def __repr__(self) -> str:
         return f"Cost({self.name!r})"
+
+    def __reduce__(self):
+        # A registered cost pickles (and deep-copies) as its name, so it comes back as the very
+        # registered object (the fused paths and ``save`` recognise it by identity); a cost of
+        # one's own pickles field by field, which needs module-level functions.
+        if COSTS.get(self.name) is self:
+            return (get_cost, (self.name,))
+        return super().__reduce__()
+
+
+def _squared_error(a: Array, y: Array) -> Array:
+    return 0.5 * ((y - a) ** 2).sum(axis=-1)
+
+
+def _difference(a: Array, y: Array) -> Array:
+    return a - y
+
+
+def _categorical_cross_entropy_gradient(a: Array, y: Array) -> Array:
+    return -y / _clip_open_unit(a)
 
 
 def _clip_open_unit(a: Array) -> Array:
@@ -146,8 +170,8 @@ COSTS: dict[str, Cost] = {
     for cost in (
         Cost(
             "squared_error",
-            lambda a, y: 0.5 * ((y - a) ** 2).sum(axis=-1),
-            lambda a, y: a - y,
+            _squared_error,
+            _difference,
         ),
         Cost(
             "cross_entropy",
@@ -161,7 +185,7 @@ COSTS: dict[str, Cost] = {
         Cost(
             "categorical_cross_entropy",
             _categorical_cross_entropy,
-            lambda a, y: -y / _clip_open_unit(a),
+            _categorical_cross_entropy_gradient,
             output_range=(0.0, 1.0),
             check_targets=_check_distribution,
             targets="distribution",

@@ -6,6 +6,7 @@ Every message has the form "`<name>` must be <expected>, got <value>" (numeric.v
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -428,3 +429,279 @@ def test_the_table_covers_every_entry_point():
     assert groups == {"Network", "fit", "loss", "passes", "save/load", "catalogues"}
     for entry in ("gradients", "save", "load", "get_activation", "get_cost"):
         assert any(entry in row for row in BAD_INPUTS), entry
+
+
+# -- the unclear errors of the hostile-input survey, each in our words now ------------------------
+
+
+def _loaded(tmp, change):
+    """Save a [2, 3, 1] network, rewrite its file through ``change(arrays)`` and load it."""
+    path = tmp / "n.npz"
+    Network([2, 3, 1], seed=0).save(path)
+    with np.load(path) as data:
+        arrays = dict(data)
+    change(arrays)
+    np.savez(path, **arrays)
+    return Network.load(path)
+
+
+def _meta(value):
+    return lambda arrays: arrays.update(meta=np.array(json.dumps(value)))
+
+
+def _params(value):
+    def call(tmp):
+        Network([4, 4, 1], seed=0).params = value
+
+    return call
+
+
+def _fit_then(**kwargs):
+    """fit with ``kwargs``; the parameters must be untouched by the refusal."""
+
+    def call(tmp):
+        net = Network([2, 2, 1], seed=0)
+        before = [p.copy() for pair in net.params for p in pair]
+        try:
+            net.fit(X4, Y4, **{**_FIT, **kwargs})
+        finally:
+            after = [p for pair in net.params for p in pair]
+            assert all(np.array_equal(p, q) for p, q in zip(before, after)), "params changed"
+
+    return call
+
+
+F32 = {"dtype": np.float32}
+
+# (call on a temporary folder, error type, the argument named, a phrase the message must hold)
+SURVEY = {
+    "seed -1": (_network(seed=-1), ValueError, "seed", "an int >= 0"),
+    "seed 1.5": (_network(seed=1.5), TypeError, "seed", "got 1.5"),
+    "seed 'abc'": (_network(seed="abc"), TypeError, "seed", "got 'abc'"),
+    "seed nan": (_network(seed=float("nan")), TypeError, "seed", "got nan"),
+    "seed True": (_network(seed=True), TypeError, "seed", "got True"),
+    "fit seed -1": (_fit_then(seed=-1), ValueError, "seed", "an int >= 0"),
+    "dtype 'foo'": (_network(dtype="foo"), TypeError, "dtype", "float64, float32"),
+    "dtype 3.5": (_network(dtype=3.5), TypeError, "dtype", "got 3.5"),
+    "dtype [np.float32]": (_network(dtype=[np.float32]), TypeError, "dtype", "got ["),
+    "dtype None": (_network(dtype=None), TypeError, "dtype", "got None"),
+    "dtype 'int64'": (_network(dtype="int64"), ValueError, "dtype", "got int64"),
+    "activations None": (_network(activations=None), TypeError, "activations", "got None"),
+    "activations 5": (_network(activations=5), TypeError, "activations", "got 5"),
+    "activations a dict": (_network(activations={}), TypeError, "activations", "got {}"),
+    "sizes a dict": (_network({2: 1, 3: 1}), TypeError, "sizes", "a sequence of ints"),
+    "sizes a set": (_network({2, 3}), TypeError, "sizes", "a sequence of ints"),
+    "sizes a string": (_network("221"), TypeError, "sizes", "a sequence of ints"),
+    "one-unit softmax with cross-entropy": (
+        _network([2, 1], activations="softmax"),
+        ValueError,
+        "activations[0]",
+        "the constant 1",
+    ),
+    "loss y None": (
+        lambda tmp: Network([2, 2, 1], seed=0).loss(X4, None),
+        TypeError,
+        "y",
+        "got None",
+    ),
+    "gradients y None": (
+        lambda tmp: Network([2, 2, 1], seed=0).gradients(X4, None),
+        TypeError,
+        "y",
+        "got None",
+    ),
+    "fit y None": (lambda tmp: Network([2, 1]).fit(X4, None), TypeError, "y", "got None"),
+    "fit X None": (lambda tmp: Network([2, 1]).fit(None, Y4), TypeError, "X", "got None"),
+    "momentum a string": (
+        _fit_then(optimizer="momentum", momentum="0.9"),
+        TypeError,
+        "momentum",
+        "got '0.9'",
+    ),
+    "momentum None": (_fit_then(optimizer="momentum", momentum=None), TypeError, "momentum", ""),
+    "beta1 a list": (_fit_then(optimizer="adam", beta1=[0.9]), TypeError, "beta1", "got [0.9]"),
+    "beta2 a string": (_fit_then(optimizer="adam", beta2="x"), TypeError, "beta2", ""),
+    "eps None": (_fit_then(optimizer="adam", eps=None), TypeError, "eps", "got None"),
+    "an unknown option": (
+        _fit_then(optimizer="sgd", beta1=0.9),
+        TypeError,
+        "optimizer_options",
+        "",
+    ),
+    "optimizer a list": (_fit_then(optimizer=["sgd"]), ValueError, "optimizer", "got ['sgd']"),
+    "tol a string": (_fit_then(tol="0.1"), TypeError, "tol", "got '0.1'"),
+    "tol a list": (_fit_then(tol=[0.1]), TypeError, "tol", "got [0.1]"),
+    "tol nan": (_fit_then(tol=float("nan")), ValueError, "tol", "got nan"),
+    "callbacks a bare function": (
+        _fit_then(callbacks=lambda epoch, loss, net: None),
+        TypeError,
+        "callbacks",
+        "wrap a single one in a list",
+    ),
+    "callbacks holding a number": (_fit_then(callbacks=[3]), TypeError, "callbacks[0]", "got 3"),
+    "progress a string": (_fit_then(progress="yes"), TypeError, "progress", "got 'yes'"),
+    "params of another layer's shape": (
+        _params([(np.zeros((3, 2)), np.zeros(3)), (np.zeros((1, 3)), np.zeros(1))]),
+        ValueError,
+        "params[0][0]",
+        "of shape (4, 4)",
+    ),
+    "params of a bias as a column": (
+        _params([(np.zeros((4, 4)), np.zeros((4, 1))), (np.zeros((1, 4)), np.zeros(1))]),
+        ValueError,
+        "params[0][1]",
+        "got (4, 1)",
+    ),
+    "params one layer short": (
+        _params([(np.zeros((4, 4)), np.zeros(4))]),
+        ValueError,
+        "params",
+        "got 1 entries",
+    ),
+    "params complex": (
+        _params([(np.zeros((4, 4)) + 1j, np.zeros(4)), (np.zeros((1, 4)), np.zeros(1))]),
+        TypeError,
+        "params[0][0]",
+        "complex128",
+    ),
+    "params bool": (
+        _params([(np.zeros((4, 4), bool), np.zeros(4)), (np.zeros((1, 4)), np.zeros(1))]),
+        TypeError,
+        "params[0][0]",
+        "bool",
+    ),
+    "params an array": (_params(np.zeros(3)), TypeError, "params", "a ndarray"),
+    "params a triple": (
+        _params([(np.zeros((4, 4)), np.zeros(4), 1), (np.zeros((1, 4)), np.zeros(1))]),
+        TypeError,
+        "params[0]",
+        "a (W, b) pair",
+    ),
+    "float32 fed 1e300": (
+        lambda tmp: Network([2, 1], seed=0, **F32).loss([[1e300, 0.0]], [1.0]),
+        ValueError,
+        "X",
+        "overflows float32",
+    ),
+    "float32 targets 1e300": (
+        lambda tmp: Network([2, 1], "identity", "squared_error", **F32).loss([[0, 0]], [1e300]),
+        ValueError,
+        "y",
+        "overflows float32",
+    ),
+    "squared error on 1e300": (
+        lambda tmp: Network([2, 1], "identity", "squared_error", seed=0).loss([[1e300] * 2], [0]),
+        ValueError,
+        "X",
+        "the loss overflows",
+    ),
+    "squared error gradients on 1e300": (
+        lambda tmp: Network([2, 1], "identity", "squared_error", seed=0).gradients(
+            [[1e300] * 2], [0]
+        ),
+        ValueError,
+        "X",
+        "overflows",
+    ),
+    "labels out of range": (
+        lambda tmp: SOFTMAX.loss(X4[:2], [0, 3]),
+        ValueError,
+        "y",
+        "ints in [0, 3)",
+    ),
+    "load: metadata a list": (
+        lambda tmp: _loaded(tmp, _meta([1, 2])),
+        ValueError,
+        "path",
+        "must be a JSON object, got list",
+    ),
+    "load: metadata a string": (
+        lambda tmp: _loaded(tmp, _meta("x")),
+        ValueError,
+        "path",
+        "got str",
+    ),
+    "load: metadata null": (
+        lambda tmp: _loaded(tmp, _meta(None)),
+        ValueError,
+        "path",
+        "got NoneType",
+    ),
+    "load: huge declared sizes": (
+        lambda tmp: _loaded(
+            tmp,
+            lambda a: a.update(
+                meta=np.array(
+                    json.dumps({**json.loads(str(a["meta"])), "sizes": [10**6, 10**6, 1]})
+                )
+            ),
+        ),
+        ValueError,
+        "path",
+        "the architecture needs (1000000, 1000000)",
+    ),
+    "load: NaN parameters": (
+        lambda tmp: _loaded(tmp, lambda a: a["W1"].__setitem__((0, 0), np.nan)),
+        ValueError,
+        "path",
+        "W1 has 1 NaN/Inf entries",
+    ),
+    "load: complex parameters": (
+        lambda tmp: _loaded(tmp, lambda a: a.update(W1=a["W1"] + 1j)),
+        ValueError,
+        "path",
+        "W1 has dtype complex128",
+    ),
+    "load: bool parameters": (
+        lambda tmp: _loaded(tmp, lambda a: a.update(b1=a["b1"] > 0)),
+        ValueError,
+        "path",
+        "b1 has dtype bool",
+    ),
+    "load: integer parameters": (
+        lambda tmp: _loaded(tmp, lambda a: a.update(b2=np.zeros(1, int))),
+        ValueError,
+        "path",
+        "b2 has dtype int64",
+    ),
+    "load: a .npy renamed .npz": (
+        lambda tmp: (
+            (np.save(tmp / "a.npy", np.zeros(3)), (tmp / "a.npy").rename(tmp / "a.npz"))
+            and Network.load(tmp / "a.npz")
+        ),
+        ValueError,
+        "path",
+        "a .npy array, not a network",
+    ),
+    "load: a generator state that is not one": (
+        lambda tmp: _loaded(
+            tmp,
+            lambda a: a.update(
+                meta=np.array(json.dumps({**json.loads(str(a["meta"])), "rng": {"state": 1}}))
+            ),
+        ),
+        ValueError,
+        "path",
+        "not a valid chainrule network",
+    ),
+    "predict_proba of a regression": (
+        lambda tmp: Network([2, 1], "identity", "squared_error").predict_proba(X4),
+        ValueError,
+        "cost",
+        "a classification cost",
+    ),
+}
+
+
+@pytest.mark.parametrize(("call", "error", "name", "phrase"), SURVEY.values(), ids=list(SURVEY))
+def test_the_surveys_inputs_are_refused_in_our_words(tmp_path, call, error, name, phrase):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no RuntimeWarning (overflow) on the way to the error
+        with pytest.raises(error) as info:
+            call(tmp_path)
+    assert type(info.value) is error
+    message = str(info.value)
+    # load names the path, then says what in the file is wrong
+    assert message.startswith(f"`{name}` " if name == "path" else f"`{name}` must be "), message
+    assert phrase in message, message
+    assert "got" in message or name == "path", message
