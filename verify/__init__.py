@@ -19,7 +19,15 @@ from verify.oracle.check import (
     check_gradients,
     gradcheck,
 )
+from verify.oracle.conventions import convention
+from verify.oracle.layers import (
+    gradients_from_update,
+    layer_functions,
+    layers_grad_fn,
+    per_sample_grad_fn,
+)
 from verify.oracle.layouts import Layout
+from verify.oracle.pieces import check_activation, check_cost, check_layer
 
 __all__ = [
     "FDResult",
@@ -29,10 +37,18 @@ __all__ = [
     "OracleError",
     "assert_gradcheck",
     "assert_gradients",
+    "check_activation",
+    "check_cost",
     "check_gradients",
+    "check_layer",
     "compare_gradients",
+    "convention",
     "directional_check",
     "gradcheck",
+    "gradients_from_update",
+    "layer_functions",
+    "layers_grad_fn",
     "network_gradient",
     "numerical_gradient",
+    "per_sample_grad_fn",
 ]

@@ -105,10 +105,21 @@ def default_tolerances(dtype=np.float64, reference: str = "exact") -> tuple[floa
     (float, float)
         ``atol`` is 0: tiny entries are handled by the scale floor of the relative error.
     """
-    eps = float(np.finfo(np.dtype(dtype)).eps)
+    eps = float(np.finfo(_floating_dtype(dtype)).eps)
     if check_choice("reference", reference, REFERENCES) == "exact":
         return 4 * math.sqrt(eps), 0.0
     return eps ** (1 / 3), 0.0
+
+
+def _floating_dtype(dtype) -> np.dtype:
+    """``dtype`` as a NumPy floating dtype; TypeError naming `dtype` otherwise."""
+    try:
+        value = np.dtype(dtype) if dtype is not None else None
+    except TypeError:
+        value = None
+    if value is None or not np.issubdtype(value, np.floating):
+        raise argument_error("dtype", "a floating-point dtype", dtype, TypeError)
+    return value
 
 
 # -- structures -------------------------------------------------------------------------------
@@ -513,6 +524,8 @@ def compare_gradients(
         In the reference's order (layer 1 W, layer 1 b, layer 2 W, ...); a malformed candidate
         (not a list, a wrong number of layers) gives one finding with ``layer=None``.
     """
+    if dtype is not None:
+        dtype = _floating_dtype(dtype)
     leaves, structure = _reference_leaves(reference)
     for leaf in leaves:
         if not np.isfinite(leaf.array).all():

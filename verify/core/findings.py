@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 
 from verify.core.params import leaf_name
 
-__all__ = ["KINDS", "PASSING_KINDS", "Finding"]
+__all__ = ["KINDS", "PASSING_KINDS", "Finding", "finding_from_dict"]
 
 KINDS = (
     "ok",
@@ -26,6 +26,7 @@ KINDS = (
     "exception",
     "type",
     "mutation",
+    "inconclusive",
 )
 PASSING_KINDS = ("ok", "kink")
 
@@ -43,7 +44,9 @@ class Finding:
     param : {"W", "b"} or None
         None for flat lists of arrays and whole-call findings.
     kind : str
-        One of ``KINDS``; ``"ok"`` and ``"kink"`` pass.
+        One of ``KINDS``; ``"ok"`` and ``"kink"`` pass. ``"inconclusive"``: the candidate agrees
+        with a reference too imprecise to tell a right gradient from a slightly wrong one (it
+        does not pass, and it is not a failure of the candidate either).
     max_rel_error : float or None
         Largest relative error (see the module docstring), None when shapes differ.
     worst_index : tuple of int or None
@@ -56,6 +59,9 @@ class Finding:
         For ``"layer_order"``: the layer whose gradient the candidate holds.
     detail : str
         One readable sentence or two.
+    path : str or None
+        Where the array sits in a nested structure (``"params['w'][0]"``), when neither a layer
+        and parameter nor a position in a flat list names it; ``name`` is then the path.
     """
 
     layer: int | None
@@ -68,6 +74,7 @@ class Finding:
     factor: float | None = None
     other_layer: int | None = None
     detail: str = ""
+    path: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -75,8 +82,8 @@ class Finding:
 
     @property
     def name(self) -> str:
-        """``"W^2"``, ``"b^1"``, ``"[3]"`` (flat list) or ``"-"`` (whole call)."""
-        return leaf_name(self.layer, self.param)
+        """``"W^2"``, ``"b^1"``, ``"[3]"`` (flat list), a path, or ``"-"`` (whole call)."""
+        return self.path if self.path else leaf_name(self.layer, self.param)
 
     def to_dict(self) -> dict:
         """JSON-ready: plain floats, ints, lists and strings."""
@@ -86,6 +93,17 @@ class Finding:
             out[key] = _json_float(out[key])
         out["passed"] = self.passed
         return out
+
+
+def finding_from_dict(data: dict) -> Finding:
+    """The Finding that ``Finding.to_dict`` described (a report read back from JSON)."""
+    values = {name: data.get(name) for name in Finding.__dataclass_fields__ if name in data}
+    for key in ("max_rel_error", "candidate_value", "reference_value", "factor"):
+        if isinstance(values.get(key), str):
+            values[key] = float(values[key])  # "inf", "nan"
+    if values.get("worst_index") is not None:
+        values["worst_index"] = tuple(values["worst_index"])
+    return Finding(**values)
 
 
 def _json_float(value):

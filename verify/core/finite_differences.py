@@ -265,6 +265,8 @@ def directional_check(
     check_callable("loss", loss)
     method = check_choice("method", method, METHODS)
     n_directions = check_int("n_directions", n_directions, 1)
+    seed = check_int("seed", seed, 0)
+    rtol = check_number("rtol", rtol, optional=True)
     leaves, structure = flatten(params, leaf=real_leaf)
     gradient, _ = flatten(grad, "grad", leaf=array_leaf)  # NaN in it is a finding, not an error
     if len(gradient) != len(leaves) or any(g.shape != p.shape for g, p in zip(gradient, leaves)):

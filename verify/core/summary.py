@@ -14,7 +14,14 @@ from itertools import product
 
 from verify.core.findings import Finding
 
-__all__ = ["TABLE_HEADERS", "describe_factor", "findings_table", "summarize"]
+__all__ = ["KINK_NOTE", "TABLE_HEADERS", "describe_factor", "findings_table", "summarize"]
+
+# Said wherever a finding is a kink: what the word means.
+KINK_NOTE = (
+    "(A kink is a point where the loss's slope jumps, as ReLU's does at 0: there its derivatives "
+    "from the left and from the right differ, and either, or any value between them, is a valid "
+    "gradient.)"
+)
 
 
 # -- factors ----------------------------------------------------------------------------------
@@ -124,22 +131,40 @@ def summarize(findings: Sequence[Finding]) -> str:
     calls = [f for f in findings if f.layer is None or f.kind == "mutation" or _layer_level(f)]
     compared = [f for f in findings if f not in calls]
     per_param = [f for f in compared if f.param in ("W", "b")]
-    failing = [f for f in compared if not f.passed]
-    lines = [f"{f.detail}." for f in calls if not f.passed]
+    undecided = [f for f in findings if f.kind == "inconclusive"]
+    failing = [f for f in compared if not f.passed and f.kind != "inconclusive"]
+    lines = [f"{f.detail}." for f in calls if not f.passed and f.kind != "inconclusive"]
+    kink_note = f" {KINK_NOTE}" if any(f.kind == "kink" for f in findings) else ""
     if not lines and not failing:
+        if undecided:
+            names = ", ".join(f.name for f in undecided if f.layer is not None)
+            agree = len(compared) - len(undecided)
+            return (
+                "inconclusive: "
+                + (f"{names} agree with the reference, but " if names else "")
+                + f"{undecided[0].detail.removeprefix('agrees, but ')}."
+                + (f" The other {agree} parameters agree." if names and agree else "")
+                + kink_note
+            )
         errors = [
             f.max_rel_error for f in compared if f.kind == "ok" and f.max_rel_error is not None
         ]
         worst = f" (max relative error {max(errors):.2g})" if errors else ""
         kinks = sum(f.kind == "kink" for f in compared)
-        kink_note = f"; {kinks} differ only at kinks" if kinks else ""
-        return f"All {len(compared)} parameters agree with the reference{worst}{kink_note}."
+        at_kinks = f"; {kinks} agree at kinks of the loss" if kinks else ""
+        return (
+            f"All {len(compared)} parameters agree with the reference{worst}{at_kinks}.{kink_note}"
+        )
     if failing:
         lines.append(
             f"{len(failing)} of {len(compared)} parameters fail: "
             + ", ".join(f"{f.name} {f.kind}" for f in failing)
             + "."
         )
+    if undecided:
+        lines.append("Inconclusive besides: " + ", ".join(f.name for f in undecided) + ".")
+    if kink_note:
+        lines.append(KINK_NOTE)
     unreadable: dict[str, list[str]] = {}  # what came back instead of an array, and where
     for f in failing:
         if f.kind == "type":
@@ -175,7 +200,7 @@ def _layer_level(finding: Finding) -> bool:
 
 def _scale_pattern(failing, findings) -> str:
     factors = [f.factor for f in failing]
-    if not all(math.isclose(k, factors[0], rel_tol=1e-6) for k in factors):
+    if not all(math.isclose(k, factors[0], rel_tol=1e-4) for k in factors):
         return (
             "Different factors per parameter: "
             + ", ".join(f"{f.name} x{f.factor:.6g}" for f in failing)
@@ -255,7 +280,7 @@ def findings_table(findings: Sequence[Finding], tablefmt: str = "simple") -> str
 
     rows = [
         (
-            "-" if f.layer is None else f.layer,
+            f.path or ("-" if f.layer is None else f.layer),
             f.param or "-",
             f.kind,
             _fmt(f.max_rel_error),

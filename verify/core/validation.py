@@ -108,10 +108,13 @@ def check_number(
 def check_dtype(value, allowed: Sequence, name: str = "dtype") -> np.dtype:
     """``value`` as one of the ``allowed`` NumPy dtypes.
 
-    TypeError when NumPy cannot read it as a dtype, ValueError when it is another dtype.
+    TypeError when NumPy cannot read it as a dtype (or for None, a number, a list: NumPy reads
+    None as float64), ValueError when it is another dtype.
     """
     names = [np.dtype(d).name for d in sorted(allowed, key=lambda d: np.dtype(d).itemsize)]
     expected = names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" or {names[-1]}"
+    if value is None or isinstance(value, (bool, numbers.Number, list, tuple, dict)):
+        raise argument_error(name, expected, value, TypeError)  # np.dtype(None) is float64
     try:
         dtype = np.dtype(value)
     except TypeError:

@@ -14,6 +14,15 @@ scikit-learn
     internal backprop (``_backprop``, the function behind ``_loss_grad_lbfgs`` and the SGD/Adam
     solvers) in the ``"sklearn"`` layout; ``sklearn_loss_and_grad(estimator, X, y)`` pairs that
     gradient with the loss value ``_backprop`` reports, for ``gradcheck``.
+PyTorch's losses
+    ``torch_options(model, loss)`` reads the architecture and what the loss is in chainrule's
+    terms: ``MSELoss`` has no 1/2 and a mean over the outputs, ``BCELoss`` a mean over the
+    outputs, ``BCEWithLogitsLoss`` and ``CrossEntropyLoss`` apply the sigmoid and the softmax
+    themselves (``from_logits=True``, the model ends in a Linear layer); ``TORCH_LOSSES`` lists
+    them.
+Scalar autograd
+    ``scalar_grad_fn(model, loss)`` for engines in the style of micrograd: layers of neurons
+    holding ``Value`` objects with ``.data`` and ``.grad``.
 """
 
 from __future__ import annotations
@@ -23,29 +32,41 @@ from collections.abc import Callable
 
 import numpy as np
 
+from verify.oracle.conventions import parse_activation
+
 __all__ = [
+    "TORCH_LOSSES",
     "from_torch",
+    "scalar_grad_fn",
     "sklearn_architecture",
     "sklearn_grad_fn",
     "sklearn_loss_and_grad",
     "torch_architecture",
     "torch_grad_fn",
     "torch_loss_and_grad",
+    "torch_loss_options",
+    "torch_options",
 ]
 
 
 # -- PyTorch ----------------------------------------------------------------------------------
 
 # torch.nn module class name -> chainrule activation name, with the settings that must hold.
+# LeakyReLU and ELU carry their parameter into the name ("leaky_relu(0.2)", "elu(0.5)").
 _TORCH_ACTIVATIONS = {
     "Sigmoid": ("sigmoid", {}),
     "Tanh": ("tanh", {}),
     "ReLU": ("relu", {}),
     "Identity": ("identity", {}),
-    "LeakyReLU": ("leaky_relu", {"negative_slope": 0.01}),
+    "LeakyReLU": ("leaky_relu", {}),
+    "ELU": ("elu", {}),
+    "SELU": ("selu", {}),
+    "GELU": ("gelu", {"approximate": "tanh"}),
     "Softplus": ("softplus", {"beta": 1.0}),
     "Softmax": ("softmax", {"dim": (-1, 1)}),
 }
+# The parameter a family's torch module holds.
+_TORCH_PARAMETERS = {"LeakyReLU": "negative_slope", "ELU": "alpha"}
 
 
 def _torch():
@@ -87,8 +108,12 @@ def _torch_layers(model):
             if value not in allowed:
                 raise ValueError(
                     f"model[{index}] ({kind}) must have {attribute} in {list(allowed)} to match "
-                    f"chainrule's {name!r}, got {value}"
+                    f"chainrule's {name!r}, got {value!r}"
                 )
+        if kind in _TORCH_PARAMETERS:
+            name = parse_activation(
+                f"{name}({float(getattr(module, _TORCH_PARAMETERS[kind]))!r})"
+            ).name
         activations.append(name)
     if not linears:
         raise ValueError("model must contain at least one Linear layer, got none")
@@ -210,6 +235,100 @@ def torch_loss_and_grad(model, loss: Callable, X, y) -> tuple[Callable, Callable
         return gradient(params, X.astype(dtype), y.astype(dtype))
 
     return loss_fn, grad_fn
+
+
+# What each torch loss is in chainrule's terms, with its default reduction="mean": the cost, the
+# conventions to declare, and the activation the loss applies itself (then the model must end in
+# a Linear layer, and the reference network gets that activation: from_logits=True).
+TORCH_LOSSES: dict[str, dict] = {
+    "MSELoss": {"cost": "squared_error", "cost_scale": 2.0, "output_reduction": "mean"},
+    "BCELoss": {"cost": "cross_entropy", "output_reduction": "mean"},
+    "BCEWithLogitsLoss": {
+        "cost": "cross_entropy",
+        "output_reduction": "mean",
+        "from_logits": True,
+    },
+    "CrossEntropyLoss": {"cost": "categorical_cross_entropy", "from_logits": True},
+}
+_LOSS_APPLIES = {"BCEWithLogitsLoss": "sigmoid", "CrossEntropyLoss": "softmax"}
+
+
+def torch_loss_options(loss) -> dict:
+    """The options of ``check_gradients`` under which a torch loss is chainrule's cost.
+
+    ``MSELoss`` has no 1/2 and averages over the outputs as well as the samples
+    (``cost_scale=2, output_reduction="mean"``); ``BCELoss`` averages over the outputs too;
+    ``BCEWithLogitsLoss`` and ``CrossEntropyLoss`` apply the sigmoid and the softmax themselves
+    (``from_logits=True``: the model ends in a Linear layer, declared ``"identity"``).
+    ``reduction="sum"`` sums over outputs and samples. Losses with class weights, label
+    smoothing or ``reduction="none"`` have no equivalent and are refused.
+
+    Examples
+    --------
+    >>> import torch
+    >>> torch_loss_options(torch.nn.MSELoss())
+    {'cost': 'squared_error', 'cost_scale': 2.0, 'output_reduction': 'mean', 'reduction': 'mean'}
+    >>> torch_loss_options(torch.nn.CrossEntropyLoss(reduction="sum"))["reduction"]
+    'sum'
+    """
+    kind = type(loss).__name__
+    if kind not in TORCH_LOSSES:
+        known = ", ".join(TORCH_LOSSES)
+        raise ValueError(
+            f"loss must be one of torch.nn.{known.replace(', ', ', torch.nn.')}, got {kind} "
+            "(for any other loss, write grad_fn with chainrule's conventions or use gradcheck)"
+        )
+    for attribute in ("weight", "pos_weight"):
+        if getattr(loss, attribute, None) is not None:
+            raise ValueError(f"loss must have {attribute}=None for a reference check, got a tensor")
+    if getattr(loss, "label_smoothing", 0.0):
+        raise ValueError(
+            f"loss must have label_smoothing=0 for a reference check, got {loss.label_smoothing}: "
+            "smoothing changes the targets, not the cost (smooth y yourself and keep soft targets)"
+        )
+    reduction = getattr(loss, "reduction", "mean")
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"loss must have reduction 'mean' or 'sum', got {reduction!r}")
+    options = dict(TORCH_LOSSES[kind])
+    if reduction == "sum" and "output_reduction" in options:
+        options["output_reduction"] = "sum"
+    options["reduction"] = reduction
+    return options
+
+
+def torch_options(model, loss) -> dict:
+    """``sizes``, ``activations``, the cost and its conventions for ``check_gradients`` of
+    ``torch_grad_fn(model, loss)``: architecture and loss read together.
+
+    Raises
+    ------
+    ValueError
+        When the model and the loss do not fit: a model ending in Sigmoid or Softmax before a
+        loss that applies it again (``BCEWithLogitsLoss``, ``CrossEntropyLoss``), or a model
+        ending in a Linear layer before ``BCELoss``, which needs probabilities.
+
+    Examples
+    --------
+    >>> import torch
+    >>> model = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    >>> torch_options(model, torch.nn.CrossEntropyLoss())["activations"]
+    ['tanh', 'identity']
+    """
+    sizes, activations = torch_architecture(model)
+    options = torch_loss_options(loss)
+    kind, last = type(loss).__name__, activations[-1]
+    applied = _LOSS_APPLIES.get(kind)
+    if applied is not None and last != "identity":
+        raise ValueError(
+            f"model must end in a Linear layer before torch.nn.{kind}, which applies the "
+            f"{applied} itself, got a model ending in {last!r}: the {last} is applied twice"
+        )
+    if applied is None and kind == "BCELoss" and last != "sigmoid":
+        raise ValueError(
+            f"model must end in Sigmoid before torch.nn.BCELoss, which needs probabilities, got "
+            f"{last!r}; for logits use torch.nn.BCEWithLogitsLoss (from_logits=True)"
+        )
+    return {"sizes": sizes, "activations": activations, **options}
 
 
 # -- scikit-learn -----------------------------------------------------------------------------
@@ -351,3 +470,76 @@ def sklearn_loss_and_grad(
         return _backprop(estimator, params, X, y, out_activation)[1]
 
     return loss_fn, grad_fn
+
+
+# -- scalar autograd ---------------------------------------------------------------------------
+
+
+def scalar_grad_fn(
+    model,
+    loss: Callable,
+    *,
+    layers: str = "layers",
+    neurons: str = "neurons",
+    weights: str = "w",
+    bias: str = "b",
+    data: str = "data",
+    grad: str = "grad",
+    backward: str = "backward",
+) -> Callable:
+    """A ``grad_fn(params, X, y)`` (the "rows" layout) for a scalar autograd engine's network.
+
+    Engines in the style of micrograd keep every number in a ``Value`` with ``.data`` and
+    ``.grad`` and build the graph as they compute; a network is layers of neurons, each with a
+    list of weights and a bias. Each call writes the parameters into the model's values, zeroes
+    their gradients, runs ``loss(model, X, y)`` and its ``backward()``, and reads the gradients
+    back.
+
+    Parameters
+    ----------
+    model : object
+        ``model.layers[m].neurons[i].w[j]`` and ``.b`` are values holding W^m[i, j] and b^m[i]
+        (the attribute names are options).
+    loss : callable
+        ``loss(model, X, y) -> value`` for a batch of rows X (n_samples, N^0) and y; written with
+        the engine's own operations. Scalar demos usually sum squared errors without 1/2:
+        ``convention("sum_of_squares")`` declares that.
+    layers, neurons, weights, bias, data, grad, backward : str
+        The names the engine uses.
+    """
+    for name, value in (("layers", layers), ("neurons", neurons), ("weights", weights)):
+        if not isinstance(value, str):
+            raise TypeError(f"`{name}` must be an attribute name, got {value!r}")
+    if not callable(loss):
+        raise TypeError(f"`loss` must be callable, got {type(loss).__name__}")
+
+    def values(params):
+        model_layers = list(getattr(model, layers))
+        if len(model_layers) != len(params):
+            raise ValueError(
+                f"model has {len(model_layers)} layers, params {len(params)} (W, b) pairs"
+            )
+        for m, (layer, (W, b)) in enumerate(zip(model_layers, params), start=1):
+            units = list(getattr(layer, neurons))
+            if len(units) != W.shape[0]:
+                raise ValueError(f"layer {m} has {len(units)} neurons, W^{m} has {W.shape[0]} rows")
+            yield units, W, b
+
+    def grad_fn(params, X, y):
+        params = [(np.asarray(W), np.asarray(b)) for W, b in params]
+        for units, W, b in values(params):
+            for i, unit in enumerate(units):
+                for j, value in enumerate(getattr(unit, weights)):
+                    setattr(value, data, float(W[i, j]))
+                    setattr(value, grad, 0.0)
+                setattr(getattr(unit, bias), data, float(b[i]))
+                setattr(getattr(unit, bias), grad, 0.0)
+        getattr(loss(model, X, y), backward)()
+        out = []
+        for units, W, b in values(params):
+            dW = [[float(getattr(v, grad)) for v in getattr(unit, weights)] for unit in units]
+            db = [float(getattr(getattr(unit, bias), grad)) for unit in units]
+            out.append((np.array(dW, dtype=W.dtype), np.array(db, dtype=b.dtype)))
+        return out
+
+    return grad_fn
