@@ -10,9 +10,13 @@ Anything not shown zero is reported as "not shown", never as "different".
 
 from __future__ import annotations
 
-import sympy as sp
+from collections.abc import Iterable, Sequence
 
-__all__ = ["NONSMOOTH", "Atomizer", "differentiate", "is_zero", "relation"]
+import sympy as sp
+from sympy.core.function import ArgumentIndexError
+from sympy.ntheory.multinomial import multinomial_coefficients_iterator
+
+__all__ = ["NONSMOOTH", "Atomizer", "Differentiator", "differentiate", "is_zero", "relation"]
 
 # Functions that the rational test cannot see through; expressions holding them need a case split.
 NONSMOOTH = (sp.Piecewise, sp.Heaviside, sp.Max, sp.Min, sp.Abs, sp.sign)
@@ -36,6 +40,187 @@ def differentiate(expr: sp.Expr, symbol: sp.Symbol) -> sp.Expr:
     if not derivative.has(sp.DiracDelta):
         return derivative
     return derivative.xreplace({delta: sp.S.Zero for delta in derivative.atoms(sp.DiracDelta)})
+
+
+class Differentiator:
+    """``differentiate(expr, p)`` for many symbols p, each derivative computed once per node.
+
+    ``sympy.diff`` re-walks every subexpression each time it occurs in the tree (its cache is far
+    smaller than a network's cost), and it recurses as deep as the expression is nested. This walks
+    the expression's DAG iteratively, once per symbol, with a cache keyed on subexpressions, and
+    skips every node that does not depend on the symbol (known from one walk for all the symbols).
+    It applies SymPy's own rules node by node (the product rule of ``Mul``, the chain rule through
+    ``fdiff`` of ``Function``, ``Add``, ``Pow``, ``Piecewise``), so the result is the expression
+    ``differentiate`` returns; a node of any other kind goes to ``sympy.diff`` as it is.
+
+    Parameters
+    ----------
+    expr : sympy.Expr
+    symbols : sequence of sympy.Symbol
+        The symbols to differentiate by.
+
+    Examples
+    --------
+    >>> import sympy as sp
+    >>> x, y = sp.symbols("x y", real=True)
+    >>> inner = sp.exp(x * y)
+    >>> d = Differentiator(sp.log(1 + inner) * inner, [x, y])
+    >>> d(x) == differentiate(sp.log(1 + inner) * inner, x)
+    True
+    """
+
+    def __init__(self, expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> None:
+        self.expr = sp.sympify(expr)
+        self.symbols = tuple(symbols)
+        self._bits = {symbol: 1 << k for k, symbol in enumerate(self.symbols)}
+        self._depends = self._dependencies(self.expr)
+
+    def _dependencies(self, root: sp.Basic) -> dict[sp.Basic, int]:
+        """For every node of the DAG, the bit set of the symbols it contains (post-order walk)."""
+        depends: dict[sp.Basic, int] = {}
+        stack = [root]
+        while stack:
+            node = stack[-1]
+            if node in depends:
+                stack.pop()
+                continue
+            if node.is_Atom:
+                depends[node] = self._bits.get(node, 0)
+                stack.pop()
+                continue
+            todo = [arg for arg in node.args if arg not in depends]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            bits = 0
+            for arg in node.args:
+                bits |= depends[arg]
+            depends[node] = bits
+        return depends
+
+    def __call__(self, symbol: sp.Symbol) -> sp.Expr:
+        """d expr / d ``symbol``, point masses of Heaviside steps dropped (as ``differentiate``)."""
+        if symbol not in self._bits:
+            raise ValueError(f"`symbol` must be one of {list(self.symbols)}, got {symbol!r}")
+        derivative = self._derivative(symbol)
+        deltas = _atoms_of(derivative, sp.DiracDelta)
+        if not deltas:
+            return derivative
+        return derivative.xreplace({delta: sp.S.Zero for delta in deltas})
+
+    def _derivative(self, symbol: sp.Symbol) -> sp.Expr:
+        bit, depends = self._bits[symbol], self._depends
+        done: dict[sp.Basic, sp.Expr] = {}
+        stack = [self.expr]
+        while stack:
+            node = stack[-1]
+            if node in done:
+                stack.pop()
+                continue
+            if not depends[node] & bit:
+                done[node] = sp.S.Zero
+                stack.pop()
+                continue
+            if node.is_Atom:
+                done[node] = sp.S.One if node == symbol else sp.S.Zero
+                stack.pop()
+                continue
+            rule = _rule(node)
+            if rule is None:  # another kind of node: SymPy differentiates it, unmemoized
+                done[node] = sp.diff(node, symbol)
+                stack.pop()
+                continue
+            todo = [arg for arg in _differentiated_args(node) if arg not in done]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            done[node] = rule(node, done)
+        return done[self.expr]
+
+
+# SymPy's differentiation rules, one node at a time, with the arguments' derivatives looked up in
+# ``d`` instead of recomputed: each function returns what ``sympy.diff(node, s)`` returns.
+
+
+def _add_rule(node, d):  # Add._eval_derivative
+    return sp.Add(*[d[arg] for arg in node.args])
+
+
+def _mul_rule(node, d):  # Mul._eval_derivative_n_times with n = 1 (the general Leibniz rule)
+    args = node.args
+    terms = []
+    for kvals, c in multinomial_coefficients_iterator(len(args), 1):
+        i = kvals.index(1)
+        if d[args[i]] == 0:  # the term is 0 (nothing in a network's cost is infinite)
+            continue
+        terms.append(c * sp.Mul(*[d[arg] if k else arg for k, arg in zip(kvals, args)]))
+    return sp.Add(*terms)
+
+
+def _pow_rule(node, d):  # Pow._eval_derivative
+    base, exponent = node.args
+    dexp = d[exponent]
+    if dexp == 0:  # 0 * log(base) is 0 (log of a non-constant expression is finite)
+        return node * (d[base] * exponent / base)
+    return node * (dexp * sp.log(base) + d[base] * exponent / base)
+
+
+def _function_rule(node, d):  # Function._eval_derivative: the chain rule through fdiff
+    terms = []
+    for i, arg in enumerate(node.args, start=1):
+        da = d[arg]
+        # SymPy asks ``da.is_zero`` (the assumptions system, half the time of the whole walk);
+        # derivatives in a network's cost are zero only as 0 itself, and a zero term would vanish.
+        if da == 0:
+            continue
+        try:
+            df = node.fdiff(i)
+        except ArgumentIndexError:
+            df = sp.Function.fdiff(node, i)
+        terms.append(df * da)
+    return sp.Add(*terms)
+
+
+def _piecewise_rule(node, d):  # Piecewise._eval_derivative (conditions are not differentiated)
+    return sp.Piecewise(*[(d[value], condition) for value, condition in node.args])
+
+
+def _rule(node):
+    kind = type(node)
+    if kind is sp.Add:
+        return _add_rule
+    if kind is sp.Mul:
+        return _mul_rule
+    if kind is sp.Pow:
+        return _pow_rule
+    if kind is sp.Piecewise:
+        return _piecewise_rule
+    if isinstance(node, sp.Function) and kind._eval_derivative is sp.Function._eval_derivative:
+        return _function_rule
+    return None
+
+
+def _differentiated_args(node) -> Iterable[sp.Basic]:
+    """The subexpressions whose derivatives ``_rule(node)`` looks up."""
+    if type(node) is sp.Piecewise:
+        return [value for value, _ in node.args]
+    return node.args
+
+
+def _atoms_of(expr: sp.Basic, kind: type) -> set:
+    """The subexpressions of type ``kind`` in ``expr``, walking its DAG (each node once)."""
+    found, seen, stack = set(), set(), [expr]
+    while stack:
+        node = stack.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        if isinstance(node, kind):
+            found.add(node)
+        stack.extend(node.args)
+    return found
 
 
 def is_zero(expr: sp.Expr) -> bool:

@@ -64,6 +64,10 @@ class SymbolicActivation:
         N^m pre-activations of a layer to its N^m outputs.
     elementwise : bool, default True
         Whether unit i's output depends on z_i alone (diagonal Jacobian).
+    invertible : bool, default True
+        False for an activation that is not one-to-one (GELU): it has no derivative in terms of
+        its output, and ``output_derivative`` is None without a search (``sympy.solve`` on such a
+        definition need not terminate).
 
     Examples
     --------
@@ -81,9 +85,11 @@ class SymbolicActivation:
         definition: Callable,
         *,
         elementwise: bool = True,
+        invertible: bool = True,
     ) -> None:
         self.name, self.definition = _checked_definition(name, definition)
         self.elementwise = bool(elementwise)
+        self.invertible = bool(invertible)
         self._jacobians: dict[int, tuple] = {}
 
     def __repr__(self) -> str:
@@ -125,7 +131,7 @@ class SymbolicActivation:
         f, d = self.expression, self.derivative
         if not d.has(Z):
             return d
-        if f.has(*NONSMOOTH):
+        if f.has(*NONSMOOTH) or not self.invertible:
             return None
         for candidate in self._output_candidates():
             if not candidate.has(Z) and is_zero(candidate.subs(A, f) - d):
@@ -218,6 +224,21 @@ class SymbolicCost:
         return [differentiate(cost, a) for a in outputs]
 
 
+# SELU's constants to 32 digits, as published (Klambauer et al. 2017) and in PyTorch's nn.SELU.
+SELU_ALPHA = sp.Float("1.6732632423543772848170429916717", 32)
+SELU_SCALE = sp.Float("1.0507009873554804934193349852946", 32)
+GELU_K = sp.Rational(44715, 1_000_000)
+
+
+def _selu(z: sp.Expr) -> sp.Expr:
+    step = sp.Heaviside(z, 0)
+    return SELU_SCALE * (z * step + SELU_ALPHA * (sp.exp(z) - 1) * (1 - step))
+
+
+def _gelu_tanh(z: sp.Expr) -> sp.Expr:
+    return z / 2 * (1 + sp.tanh(sp.sqrt(2 / sp.pi) * (z + GELU_K * z**3)))
+
+
 def _softmax(zs: list[sp.Expr]) -> list[sp.Expr]:
     total = sp.Add(*[sp.exp(z) for z in zs])
     return [sp.exp(z) / total for z in zs]
@@ -240,6 +261,11 @@ ACTIVATIONS: dict[str, SymbolicActivation] = {
             "elu", lambda z: z * sp.Heaviside(z, 0) + (sp.exp(z) - 1) * (1 - sp.Heaviside(z, 0))
         ),
         SymbolicActivation("softmax", _softmax, elementwise=False),
+        # SELU: a scaled ELU whose slopes at 0 differ (scale alpha left, scale right); the step's
+        # value 0 at 0 makes the derivative there the left one, as PyTorch's.
+        SymbolicActivation("selu", _selu),
+        # GELU's tanh approximation (PyTorch's approximate="tanh"); it is not one-to-one.
+        SymbolicActivation("gelu", _gelu_tanh, invertible=False),
     )
 }
 

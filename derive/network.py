@@ -7,14 +7,14 @@ route (b) is the backprop recursion of ``derive.backprop``. ``prove`` shows they
 from __future__ import annotations
 
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import pairwise
 
 import sympy as sp
 
-from derive.algebra import differentiate
+from derive.algebra import Differentiator
 from derive.backprop import Backprop
 from derive.catalogue import SymbolicActivation, SymbolicCost, get_activation, get_cost
 from derive.emit import CostFunction, GradientFunction
@@ -25,9 +25,10 @@ from derive.validation import argument_error
 
 __all__ = ["MAX_PARAMETERS", "MAX_SAMPLES", "Parameter", "SymbolicNetwork", "derive_network"]
 
-# Derivation and lambdification stay under a few seconds up to this size; the proof's route (a),
-# sympy.diff of the explicit cost, grows much faster: measured on 2 cores, [4, 6, 6, 3] (93
-# parameters) takes about a minute, [5, 10, 10, 2] (192) over two minutes (verify/bench_derive.py).
+# Derivation, lambdification and the proof stay within seconds up to this size (measured on 2
+# cores, `chainrule bench derive`: the proof of [4, 6, 6, 3], 93 parameters, about 2 s of CPU, of
+# [5, 10, 10, 2], 192 parameters, about 4 s). Deep chains of one-unit layers take longer (26
+# sigmoid layers about 12 s, 100 layers about 12 minutes): ``prove(budget_seconds=...)`` bounds it.
 MAX_PARAMETERS = 200
 MAX_SAMPLES = 8
 
@@ -248,13 +249,52 @@ class SymbolicNetwork:
 
     @cached_property
     def direct_gradients(self) -> dict[sp.Symbol, sp.Expr]:
-        """Route (a): ``sympy.diff`` of ``cost_expression`` for every parameter symbol (point masses
-        of Heaviside steps dropped, see ``derive.algebra.differentiate``)."""
-        return {p: differentiate(self.cost_expression, p) for p in self.parameter_symbols}
+        """Route (a): dC/dp of ``cost_expression`` for every parameter symbol p, by
+        ``direct_gradient``."""
+        return {p: self.direct_gradient(p) for p in self.parameter_symbols}
 
-    def prove(self, *, points: int = 3, digits: int = 50, seed: int = 0) -> ProofResult:
-        """Show that routes (a) and (b) agree for every parameter; see ``derive.proof.prove``."""
-        return prove(self, points=points, digits=digits, seed=seed)
+    def direct_gradient(self, symbol: sp.Symbol) -> sp.Expr:
+        """Route (a) for one parameter: ``cost_expression`` differentiated by ``symbol``.
+
+        The expression ``derive.algebra.differentiate`` gives (``sympy.diff``, point masses of
+        Heaviside steps dropped), computed by ``derive.algebra.Differentiator``: once per shared
+        subexpression of the cost, iteratively however deep the network. Cached per parameter.
+        """
+        if symbol not in self._direct:
+            if symbol not in self._route_a.symbols:
+                raise argument_error("symbol", "one of the network's parameter symbols", symbol)
+            self._direct[symbol] = self._route_a(symbol)
+        return self._direct[symbol]
+
+    @cached_property
+    def _route_a(self) -> Differentiator:
+        return Differentiator(self.cost_expression, self.parameter_symbols)
+
+    @cached_property
+    def _direct(self) -> dict[sp.Symbol, sp.Expr]:
+        return {}
+
+    def prove(
+        self,
+        *,
+        points: int = 3,
+        digits: int = 50,
+        seed: int = 0,
+        progress: Callable | None = None,
+        budget_seconds: float | None = None,
+        engine: str = "memoized",
+    ) -> ProofResult:
+        """Show that routes (a) and (b) agree for every parameter; see ``derive.proof.prove``
+        (``progress`` callback, ``budget_seconds`` time budget)."""
+        return prove(
+            self,
+            points=points,
+            digits=digits,
+            seed=seed,
+            progress=progress,
+            budget_seconds=budget_seconds,
+            engine=engine,
+        )
 
     def lambdify(self) -> GradientFunction:
         """NumPy gradient ``f(params, X, y) -> [(dC/dW^m, dC/db^m)]``; see ``GradientFunction``."""

@@ -43,6 +43,12 @@ ACTIVATIONS: dict[str, Callable] = {
     # alpha = 1; e^z - 1 only of the non-positive part, so that no unused branch overflows
     "elu": lambda z: anp.where(z > 0, z, anp.expm1(anp.minimum(z, 0))),
     "softmax": _softmax,
+    # SELU's published constants; GELU's tanh approximation, as PyTorch's approximate="tanh"
+    "selu": lambda z: (
+        1.0507009873554804934193349852946
+        * anp.where(z > 0, z, 1.6732632423543772848170429916717 * anp.expm1(anp.minimum(z, 0)))
+    ),
+    "gelu": lambda z: 0.5 * z * (1 + anp.tanh(np.sqrt(2 / np.pi) * (z + 0.044715 * z**3))),
 }
 
 # Per-sample costs: one value per row, summed over the output units.

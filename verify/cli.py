@@ -1,12 +1,25 @@
 """The ``chainrule`` command: verify, derive, train, audit, oracle, report and bench.
 
-Exit status: 0 on success, 1 when a check fails, 2 for usage errors (argparse's convention).
+Exit status: 0 on success, 1 when a check fails, 2 for usage errors or bad input, 3 when the work
+could not run (the user's file does not import, a missing optional extra, an I/O error, an internal
+error), 4 when a check is inconclusive, 130 on Ctrl-C (143 on SIGTERM). Every error is one line on
+stderr that says what to do; no traceback (``CHAINRULE_DEBUG=1`` shows it).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import importlib.util
+import itertools
+import math
+import os
+import re
+import shutil
+import signal
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +32,160 @@ __all__ = ["main"]
 
 REPORTS = Path("reports")
 
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_NOT_RUN, EXIT_INCONCLUSIVE = 0, 1, 2, 3, 4
+EXIT_INTERRUPTED, EXIT_TERMINATED = 130, 143
+
+# Optional extras: the module each needs, and the pip line that installs it.
+EXTRAS = {
+    "matplotlib": "plot",
+    "scipy": "bench",
+    "threadpoolctl": "bench",
+    "torch": "peers",
+    "sklearn": "peers",
+}
+# Modules a benchmark cannot run without (checked before any benchmark starts).
+BENCH_REQUIRES = {"check": ("scipy",)}
+# The oracle's problem stays below these sizes (its reference is cross-checked entry by entry).
+ORACLE_MAX_PARAMS = 1_000_000
+ORACLE_MAX_NUMBERS = 10_000_000  # n_samples times the widest layer
+
+
+class CouldNotRun(Exception):
+    """The work could not run (exit 3): the message says what to do."""
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that clean-ups run."""
+
+
+def _pip_line(module: str) -> str:
+    extra = EXTRAS.get(module)
+    return f'pip install "chainrule[{extra}]"' if extra else f"pip install {module}"
+
+
+def _require(modules, why: str) -> None:
+    """CouldNotRun naming the pip line unless every module of ``modules`` can be imported."""
+    for module in modules:
+        if importlib.util.find_spec(module) is None:
+            raise CouldNotRun(f"{why} needs {module}, which is not installed: {_pip_line(module)}")
+
+
+def _writable_dir(path: Path, option: str = "--output") -> None:
+    """Usage error unless ``path`` is, or can be created as, a directory we can write into."""
+    if str(path) == "":
+        raise ValueError(f"`{option}` must be a directory, got an empty path")
+    if path.exists() and not path.is_dir():
+        raise ValueError(f"`{option}` must be a directory, got {str(path)!r} (a file)")
+    existing = path
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ValueError(
+            f"`{option}` must be a directory, got {str(path)!r} ({existing} is a file)"
+        )
+    try:
+        with tempfile.TemporaryFile(dir=existing):
+            pass
+    except OSError as err:
+        raise CouldNotRun(
+            f"cannot write into {str(existing)!r} for {option} ({err.strerror or err}): choose "
+            "another directory or fix its permissions"
+        ) from None
+
+
+def _writable_file(path: Path, option: str = "--output") -> None:
+    """Usage error unless ``path`` names a file we can write (it may not exist yet)."""
+    if str(path) in ("", "."):
+        raise ValueError(f"`{option}` must be a file name, got an empty path")
+    if path.is_dir():
+        raise ValueError(f"`{option}` must be a file, got {str(path)!r} (a directory)")
+    _writable_dir(path.parent if str(path.parent) else Path("."), option)
+
+
+@contextlib.contextmanager
+def _staging(out: Path):
+    """A directory inside ``out`` to write a set of reports into; on success its files replace
+    those in ``out`` together (``_replace_all``), and ``moved`` lists where they went. On any
+    failure, Ctrl-C included, ``out`` is left as it was and the staging directory removed."""
+    out.mkdir(parents=True, exist_ok=True)
+    staged = Path(tempfile.mkdtemp(prefix=".staged-", dir=out))
+    moved: list[Path] = []
+    try:
+        yield staged, moved
+        moved += _replace_all(staged, out)
+    finally:
+        shutil.rmtree(staged, ignore_errors=True)
+
+
+def _replace_all(staged: Path, out: Path) -> list[Path]:
+    """Move every file under ``staged`` to the same place under ``out``, with SIGINT and SIGTERM
+    held back meanwhile: a set of reports is replaced all or nothing."""
+    files = sorted(p for p in staged.rglob("*") if p.is_file())
+    blocked = {signal.SIGINT, signal.SIGTERM}
+    can_block = hasattr(signal, "pthread_sigmask")
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, blocked) if can_block else None
+    try:
+        moved = []
+        for source in files:
+            target = out / source.relative_to(staged)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+            moved.append(target)
+        return moved
+    finally:
+        if can_block:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _memory(text: str) -> int | None:
+    """``--memory-limit``: bytes from "4G", "512M", "1.5GiB", or none for "0"/"none"."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([kKmMgGtT]?)(?:i?[bB])?\s*", text)
+    if text.strip().lower() in ("none", "0", "off"):
+        return None
+    if not match:
+        raise argparse.ArgumentTypeError(f"must be a size like 4G or 512M (or none), got {text!r}")
+    number, unit = float(match.group(1)), match.group(2).upper()
+    value = int(number * 1024 ** " KMGT".index(unit or " "))
+    if value < 64 << 20:
+        raise argparse.ArgumentTypeError(f"must be at least 64M, got {text!r}")
+    return value
+
+
+def _output_path(text: str) -> Path:
+    """An output path; not empty (argparse would make "" the current directory)."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("must be a path, got ''")
+    return Path(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not (value > 0 and value < 1e6):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text!r}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with one-line errors: the problem and where to read more."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _joined_negative_values(argv: list[str]) -> list[str]:
+    """``--sizes -1,2`` as ``--sizes=-1,2``: argparse would take -1,2 for an option and say only
+    "expected one argument"; joined, the option's own check names it."""
+    out = []
+    for token in argv:
+        if out and out[-1].startswith("--") and "=" not in out[-1] and re.match(r"-[\d.]", token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
 
 def _sizes(text: str) -> list[int]:
     try:
@@ -27,6 +194,8 @@ def _sizes(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(
             f"sizes must be comma-separated ints like 2,2,1, got {text!r}"
         ) from None
+    if any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"sizes must be positive ints like 2,2,1, got {text!r}")
     return sizes
 
 
@@ -37,6 +206,16 @@ def _positive_int(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive int, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be an int >= 0, got {text!r}")
     return value
 
 
@@ -51,6 +230,62 @@ def _activations(text: str) -> str | list[str]:
     return names if len(names) > 1 else names[0]
 
 
+def _oracle_activations(text: str) -> str | list[str]:
+    """As ``_activations``, and a name may carry its parameter: leaky_relu(0.2), elu(alpha=2)."""
+    from verify.oracle.conventions import parse_activation
+
+    names = text.split(",")
+    for name in names:
+        try:
+            parse_activation(name)
+        except (ValueError, TypeError) as err:
+            raise argparse.ArgumentTypeError(str(err)) from None
+    return names if len(names) > 1 else names[0]
+
+
+def _layout(text: str) -> str:
+    """A built-in layout's name, or module:Class / path/to/file.py:Class (loaded by the check)."""
+    from verify.oracle.layouts import LAYOUTS
+
+    location, _, name = text.rpartition(":")
+    if text in LAYOUTS or (location and name.isidentifier()):
+        return text
+    raise argparse.ArgumentTypeError(
+        f"layout must be one of {_names(LAYOUTS)}, or module:Class or path/to/file.py:Class, "
+        f"got {text!r}"
+    )
+
+
+def _oracle_conventions(args) -> dict:
+    """The declared conventions of ``chainrule oracle``: a preset, then the flags over it."""
+    from verify.oracle.conventions import convention
+
+    declared = {}
+    if args.convention is not None:
+        declared = convention(args.convention)
+        cost = declared.pop("cost")
+        if cost != args.cost:
+            raise ValueError(
+                f"`--cost` must be {cost!r} with --convention {args.convention}, got {args.cost!r}"
+            )
+        if declared.pop("reduction", args.reduction) != args.reduction:
+            raise ValueError(
+                f"`--reduction` must be 'sum' with --convention {args.convention}, got "
+                f"{args.reduction!r}"
+            )
+    flags = {
+        "cost_scale": args.cost_scale,
+        "output_reduction": args.output_reduction,
+        "targets": args.targets,
+        "l2": args.l2,
+    }
+    declared |= {name: value for name, value in flags.items() if value is not None}
+    for name in ("from_logits", "l2_biases", "l2_per_sample"):
+        if getattr(args, name):
+            declared[name] = True
+    return declared
+
+
 def _progress(label: str):
     """A progress callback that redraws one line on stderr, or None when stderr is no terminal."""
     if not sys.stderr.isatty():
@@ -63,15 +298,42 @@ def _progress(label: str):
     return show
 
 
+def _proof_progress(tty: bool):
+    """``derive --prove``'s progress on stderr, after each parameter: one line redrawn on a
+    terminal, else one line each."""
+
+    def show(event) -> None:
+        if tty:
+            print(f"\r{event!s:<79}", end="", file=sys.stderr, flush=True)
+        else:
+            print(event, file=sys.stderr, flush=True)
+
+    return show
+
+
+def _budget(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (value > 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds > 0, got {text!r}")
+    return value
+
+
 def cmd_verify(args) -> int:
     from verify.matrix.report import render_matrix, write_matrix
     from verify.matrix.run import run_matrix
 
+    if args.output is not None:
+        _writable_dir(args.output)
     matrix = run_matrix(seeds=args.seeds, progress=_progress("verify"))
     if args.output is None:  # to stdout: the first format asked for, else the plain table
         print(render_matrix(matrix, (args.format or ["txt"])[0]))
     else:
-        for path in write_matrix(matrix, args.output, args.format or args.default_formats):
+        with _staging(args.output) as (staged, moved):
+            write_matrix(matrix, staged, args.format or args.default_formats)
+        for path in moved:
             print(f"wrote {path}", file=sys.stderr)
     failures = matrix.failures("corrected")
     print(
@@ -84,9 +346,23 @@ def cmd_verify(args) -> int:
 
 def cmd_derive(args) -> int:
     import derive
+    from derive.proof import ProofBudgetExceeded
 
+    if args.budget is not None and not args.prove:
+        raise ValueError(f"`--budget` needs --prove, got --budget {args.budget:g} alone")
     network = derive.derive_network(args.sizes, args.activation, args.cost)
-    proof = network.prove(seed=args.seed) if args.prove else None
+    proof = None
+    if args.prove:
+        tty = sys.stderr.isatty()
+        try:
+            proof = network.prove(
+                seed=args.seed, progress=_proof_progress(tty), budget_seconds=args.budget
+            )
+        except ProofBudgetExceeded as err:  # not proven either way
+            print(f"{'' if not tty else chr(10)}chainrule derive: {err}", file=sys.stderr)
+            return EXIT_INCONCLUSIVE
+        if tty:
+            print(file=sys.stderr)
     text = derive.render_report(network, "latex" if args.format == "tex" else "md", proof)
     if args.output is None:
         print(text)
@@ -98,7 +374,11 @@ def cmd_derive(args) -> int:
 
 
 def cmd_report(args) -> int:
-    """Regenerate everything committed in reports/ except the timings (``chainrule bench``)."""
+    """Regenerate everything committed in reports/ except the timings (``chainrule bench``).
+
+    Everything is written into a staging directory inside the output first and moved into place
+    only when all of it is there, so an interrupted run leaves the old reports as they were.
+    """
     import derive
     from numeric.files import atomic_write
     from verify.audit import run_audit, write_audit
@@ -106,31 +386,100 @@ def cmd_report(args) -> int:
     from verify.matrix.run import run_matrix
 
     out = args.output
+    _writable_dir(out)
+    plots = importlib.util.find_spec("matplotlib") is not None  # plots.py imports it lazily
+    if not plots:
+        print(
+            f"matplotlib is not installed: plots skipped ({_pip_line('matplotlib')})",
+            file=sys.stderr,
+        )
     matrix = run_matrix(progress=_progress("verify"))
-    written = write_matrix(matrix, out, ("md", "json"))
-    written += write_audit(run_audit(), out, ("md", "json"))
+    audit = run_audit()
     xor = derive.derive_network([2, 2, 1], "sigmoid", "cross_entropy")
     proof = xor.prove()
-    for fmt, suffix in (("md", "md"), ("latex", "tex")):
-        text = derive.render_report(xor, fmt, proof)
-        written.append(atomic_write(out / f"derivation-xor.{suffix}", text))
-    try:
-        from verify.bench.plots import step_error_plot, xor_loss_plot
-    except ImportError:  # pragma: no cover - matplotlib is the optional [plot] extra
-        print("matplotlib is not installed: plots skipped", file=sys.stderr)
-    else:
-        written.append(step_error_plot(out / "finite-difference-steps.png"))
-        written.append(xor_loss_plot(out / "xor-loss.png"))
+    with _staging(out) as (staged, written):
+        write_matrix(matrix, staged, ("md", "json"))
+        write_audit(audit, staged, ("md", "json"))
+        for fmt, suffix in (("md", "md"), ("latex", "tex")):
+            text = derive.render_report(xor, fmt, proof)
+            atomic_write(staged / f"derivation-xor.{suffix}", text)
+        if plots:
+            from verify.bench.plots import step_error_plot, xor_loss_plot
+
+            step_error_plot(staged / "finite-difference-steps.png")
+            xor_loss_plot(staged / "xor-loss.png")
+        from verify.site import build_site
+
+        build_site(staged / "site", matrix=matrix, audit=audit, performance=out / "performance.md")
     for path in written:
         print(f"wrote {path}", file=sys.stderr)
     return 0 if matrix.passed and proof.equal else 1
 
 
-def cmd_train(args) -> int:
-    from numeric import format_xor_table, train_xor
+def cmd_site(args) -> int:
+    """The report site alone: the matrix, the audit and the derivations as HTML pages."""
+    from verify.audit import run_audit
+    from verify.matrix.run import run_matrix
+    from verify.site import build_site
 
-    network = train_xor(args.seed, epochs=args.epochs, learning_rate=args.learning_rate)
-    print(format_xor_table(network))
+    matrix = run_matrix(progress=_progress("verify"))
+    written = build_site(
+        args.output, matrix=matrix, audit=run_audit(), performance=args.performance
+    )
+    for path in written:
+        print(f"wrote {path}", file=sys.stderr)
+    return 0 if matrix.passed else 1
+
+
+def cmd_train(args) -> int:
+    """``train xor``: the document's example (exit 1 when XOR is not learned); ``train DATA``:
+    a network on the user's .csv or .npz, its loss, accuracy (or R^2) and optionally the file."""
+    from numeric import Network, format_xor_table, train_xor
+    from numeric.data import infer_task, read_dataset
+    from numeric.examples import DEFAULT_SEED, XOR_INPUTS, XOR_TARGETS
+
+    if args.data == "xor":
+        network = train_xor(
+            DEFAULT_SEED if args.seed is None else args.seed,
+            epochs=1000 if args.epochs is None else args.epochs,
+            learning_rate=1.0 if args.learning_rate is None else args.learning_rate,
+        )
+        print(format_xor_table(network))
+        learned = bool((network.predict(XOR_INPUTS).ravel() == XOR_TARGETS).all())
+        print(f"final loss {network.loss(XOR_INPUTS, XOR_TARGETS):.6g}")
+        print("XOR learned" if learned else "XOR not learned (try another --seed or more --epochs)")
+        if args.save is not None:
+            print(f"wrote {network.save(args.save)}", file=sys.stderr)
+        return 0 if learned else 1
+    data = read_dataset(args.data, args.target, args.features)
+    task = infer_task(data.y, args.cost)
+    hidden = list(args.hidden)
+    n_layers = len(hidden) + 1
+    network = Network(
+        [data.X.shape[1] if data.X.ndim == 2 else 0, *hidden, task.n_outputs],
+        [args.activation] * (n_layers - 1) + [task.output],
+        task.cost,
+        seed=0 if args.seed is None else args.seed,
+        init="he" if args.activation in ("relu", "leaky_relu", "elu") else "xavier",
+    )
+    history = network.fit(
+        data.X,
+        task.y,
+        learning_rate=args.learning_rate,
+        epochs=100 if args.epochs is None else args.epochs,
+        batch_size=args.batch_size,
+        optimizer=args.optimizer,
+    )
+    print(
+        f"trained {list(network.sizes)} ({', '.join(a.name for a in network.activations)}; "
+        f"{task.cost}) on {len(data.X)} samples of {args.data}, target {data.target!r}: "
+        f"{history.epochs} epochs, {history.stop_reason}"
+    )
+    print(f"final loss {history.losses[-1]:.6g}")
+    score = network.score(data.X, task.y)
+    print(f"training accuracy {score:.4f}" if task.classification else f"training R^2 {score:.4f}")
+    if args.save is not None:
+        print(f"wrote {network.save(args.save)}", file=sys.stderr)
     return 0
 
 
@@ -138,6 +487,9 @@ def cmd_bench(args) -> int:
     from verify.bench import get_benchmark
     from verify.bench.common import write_section
 
+    for name in args.what:
+        _require(BENCH_REQUIRES.get(name, ()), f"the benchmark {name!r}")
+    _writable_file(args.output)
     for name in args.what:
         result = get_benchmark(name)()
         print(result.to_markdown())
@@ -149,8 +501,11 @@ def cmd_bench(args) -> int:
 def cmd_audit(args) -> int:
     from verify.audit import run_audit, write_audit
 
+    _writable_dir(args.output)
     audit = run_audit(seeds=None if args.seeds is None else range(args.seeds))
-    for path in write_audit(audit, args.output, args.format or args.default_formats):
+    with _staging(args.output) as (staged, moved):
+        write_audit(audit, staged, args.format or args.default_formats)
+    for path in moved:
         print(f"wrote {path}", file=sys.stderr)
     counts = ", ".join(f"{n} {verdict}" for verdict, n in audit.counts().items())
     print(f"{len(audit.items)} items: {counts}")
@@ -158,28 +513,78 @@ def cmd_audit(args) -> int:
 
 
 def cmd_oracle(args) -> int:
-    from verify.oracle.check import check_gradients
-    from verify.oracle.loading import load_function
+    """Check the user's function in a child process (``verify.oracle.child``): its exit, death,
+    hang, memory or prints cannot make the check pass or spoil the output."""
+    from verify.oracle.check import GradientReport
+    from verify.oracle.child import run_isolated
+    from verify.oracle.conventions import declare, default_n_samples
+    from verify.oracle.loading import precheck
 
-    grad_fn = load_function(args.function)
-    report = check_gradients(
-        grad_fn,
-        sizes=args.sizes,
-        activations=args.activation,
-        cost=args.cost,
-        layout=args.layout,
-        reduction=args.reduction,
-        dtype=args.dtype,
-        seed=args.seed,
-        n_samples=args.n_samples,
-    )
-    if args.format == "text":
-        print(report)
-    elif args.format == "json":
-        print(report.to_json())
-    else:
-        print(report.table(args.format))
-    return 0 if report.passed else 1
+    if args.output is not None and args.format != "html":
+        raise ValueError(f"--output needs --format html, got --format {args.format}")
+    if args.output is not None:
+        _writable_dir(args.output)
+    sizes = list(args.sizes)
+    n_samples = default_n_samples(sizes[-1]) if args.n_samples is None else args.n_samples
+    n_params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    if n_params > ORACLE_MAX_PARAMS:
+        raise ValueError(
+            f"`--sizes` must describe at most {ORACLE_MAX_PARAMS:,} parameters for the oracle, "
+            f"got {n_params:,}"
+        )
+    if n_samples * max(sizes) > ORACLE_MAX_NUMBERS:
+        raise ValueError(
+            f"`--n-samples` times the widest layer must be at most {ORACLE_MAX_NUMBERS:,}, got "
+            f"{n_samples} x {max(sizes)}"
+        )
+    with warnings.catch_warnings():  # the child warns (once) where it matters
+        warnings.simplefilter("ignore")
+        conventions = _oracle_conventions(args)
+        declare(**conventions).network(  # usage errors
+            sizes, args.activation, args.cost, reduction=args.reduction, seed=0
+        )
+    try:
+        precheck(args.function)  # nothing of the user's runs in this process
+    except ImportError as err:
+        raise CouldNotRun(str(err)) from None
+    options = {
+        "function": args.function,
+        "sizes": sizes,
+        "activations": args.activation,
+        "cost": args.cost,
+        "layout": args.layout,
+        "reduction": args.reduction,
+        "dtype": args.dtype,
+        "seed": args.seed,
+        "n_samples": n_samples,
+        **conventions,
+    }
+    outcome = run_isolated(options, timeout=args.timeout, memory_limit=args.memory_limit)
+    if outcome.stray_bytes:
+        cut = " (cut)" if outcome.stray_bytes > len(outcome.stray) else ""
+        print(
+            f"chainrule oracle: {args.function} wrote {outcome.stray_bytes} bytes of its own "
+            f"output{cut}, shown here and kept off the report:",
+            file=sys.stderr,
+        )
+        for line in outcome.stray.splitlines():
+            print(f"| {line}", file=sys.stderr)
+    for warning in outcome.warnings:
+        print(f"chainrule oracle: warning: {warning}", file=sys.stderr)
+    if outcome.error == "usage":
+        raise ValueError(outcome.message)
+    if outcome.error is not None:
+        raise CouldNotRun(outcome.message)
+    report = GradientReport.from_dict(outcome.report)
+    if args.output is not None:
+        from verify.site import write_oracle_page
+
+        print(f"wrote {write_oracle_page(report, args.output, args.function)}", file=sys.stderr)
+    else:  # every format keeps the headline and the summary (and what a kink is)
+        print(report.render(args.format))
+    if report.inconclusive:
+        return EXIT_INCONCLUSIVE
+    return EXIT_PASSED if report.passed else EXIT_FAILED
 
 
 def _version() -> str:
@@ -195,16 +600,18 @@ def _names(registry) -> str:
     return ", ".join(registry)
 
 
-def _add_network_options(parser, *, required: bool) -> None:
-    """--sizes, --activation and --cost, with the catalogue's names as choices and in the help."""
+def _add_network_options(parser, *, required: bool, parametrized: bool = False) -> None:
+    """--sizes, --activation and --cost, with the catalogue's names as choices and in the help;
+    ``parametrized``: an activation may carry its parameter, leaky_relu(0.2)."""
     parser.add_argument("--sizes", type=_sizes, required=True, help="layer sizes, e.g. 2,3,1")
     parser.add_argument(
         "--activation",
-        type=_activations,
+        type=_oracle_activations if parametrized else _activations,
         required=required,
         default=None if required else "sigmoid",
         help="one activation for every layer, or one per layer separated by commas: "
         + _names(ACTIVATIONS)
+        + (", or leaky_relu(SLOPE), elu(ALPHA)" if parametrized else "")
         + ("" if required else " (default: sigmoid)"),
     )
     parser.add_argument(
@@ -218,7 +625,7 @@ def _add_network_options(parser, *, required: bool) -> None:
 
 
 def _add_output_options(parser, *, formats, default, output_default, output_help) -> None:
-    parser.add_argument("--output", type=Path, default=output_default, help=output_help)
+    parser.add_argument("--output", type=_output_path, default=output_default, help=output_help)
     parser.add_argument(
         "--format",
         nargs="+",
@@ -250,9 +657,10 @@ def build_parser() -> argparse.ArgumentParser:
     from verify.audit.report import FORMATS as AUDIT_FORMATS
     from verify.bench import BENCHMARKS
     from verify.matrix.report import FORMATS as MATRIX_FORMATS
+    from verify.oracle.conventions import CONVENTIONS, OUTPUT_REDUCTIONS, TARGETS
     from verify.oracle.layouts import LAYOUTS
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="chainrule",
         description="Derive, compute and verify the gradients of fully connected networks.",
     )
@@ -269,7 +677,7 @@ def build_parser() -> argparse.ArgumentParser:
         "corrected comparison fails.",
     )
     verify.add_argument(
-        "--seeds", type=int, nargs="+", default=[0, 1], help="seeds of parameters and data"
+        "--seeds", type=_seed, nargs="+", default=[0, 1], help="seeds of parameters and data"
     )
     _add_output_options(
         verify,
@@ -301,7 +709,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also prove the two routes equal and list how, per parameter (exit 1 if not)",
     )
-    derive_cmd.add_argument("--seed", type=int, default=0, help="seed of the proof's random points")
+    derive_cmd.add_argument(
+        "--seed", type=_seed, default=0, help="seed of the proof's random points"
+    )
+    derive_cmd.add_argument(
+        "--budget",
+        type=_budget,
+        default=None,
+        metavar="SECONDS",
+        help="stop the proof after this many seconds, saying how far it got (exit 4); progress "
+        "is shown on stderr after each parameter",
+    )
     derive_cmd.add_argument(
         "--output", type=Path, default=None, help="file to write (default: stdout)"
     )
@@ -311,23 +729,93 @@ def build_parser() -> argparse.ArgumentParser:
         "report",
         help="regenerate every committed report in reports/ (timings excepted)",
         description="Regenerate the verification matrix, the errata of the reference document, "
-        "the XOR network's derivation and the plots. Timings come from 'chainrule bench'.",
+        "the XOR network's derivation, the plots and the HTML site (reports/site). Timings come "
+        "from 'chainrule bench'.",
     )
     report.add_argument(
-        "--output", type=Path, default=REPORTS, help="directory to write to (default: reports)"
+        "--output",
+        type=_output_path,
+        default=REPORTS,
+        help="directory to write to (default: reports)",
     )
     report.set_defaults(run=cmd_report)
 
+    site = commands.add_parser(
+        "site",
+        help="write the report site: HTML pages with rendered math and plots",
+        description="Write the verification matrix, the errata, the derivations of the report "
+        "set and the timings as self-contained HTML pages (math as MathML, plots embedded). "
+        "'chainrule report' writes the same site into reports/site.",
+    )
+    site.add_argument(
+        "--output",
+        type=Path,
+        default=REPORTS / "site",
+        help="directory to write to (default: reports/site)",
+    )
+    site.add_argument(
+        "--performance",
+        type=Path,
+        default=REPORTS / "performance.md",
+        help="the benchmarks' Markdown to show (default: reports/performance.md)",
+    )
+    site.set_defaults(run=cmd_site)
+
     train = commands.add_parser(
         "train",
-        help="run the reference document's toy example",
-        description="Train the document's 2-2-1 sigmoid network on XOR (cross-entropy, full-batch "
-        "gradient descent from a standard-normal initialisation) and print its result table.",
+        help="train the document's XOR example, or a network on your own .csv or .npz data",
+        description="'chainrule train xor' trains the document's 2-2-1 sigmoid network on XOR "
+        "(cross-entropy, full-batch gradient descent from a standard-normal initialisation), "
+        "prints its result table, the final loss and whether XOR was learned (exit 1 when not). "
+        "'chainrule train DATA' trains on a .csv file (a header row optional; --target names the "
+        "target column, default the last) or a .npz file (--target and --features name its "
+        "arrays, default y and X). The task follows from the targets unless --cost says: 0/1 "
+        "targets a sigmoid output with cross_entropy, labels 0..K-1 (K >= 3) softmax with "
+        "categorical_cross_entropy, else an identity output with squared_error. Prints the "
+        "final loss and the training accuracy (R^2 for regression).",
     )
-    train.add_argument("example", choices=["xor"], help="the example to run")
-    train.add_argument("--seed", type=int, default=1, help="initialisation seed (default: 1)")
-    train.add_argument("--epochs", type=int, default=1000, help="full-batch steps (default: 1000)")
-    train.add_argument("--learning-rate", type=float, default=1.0, help="step size (default: 1.0)")
+    train.add_argument("data", metavar="DATA", help="'xor', or a .csv or .npz file")
+    train.add_argument("--target", default=None, help="target column (.csv) or array (.npz)")
+    train.add_argument("--features", default=None, help="features array of a .npz (default: X)")
+    train.add_argument(
+        "--hidden",
+        type=_sizes,
+        default=[16],
+        help="hidden layer sizes, comma-separated (default: 16)",
+    )
+    train.add_argument(
+        "--activation",
+        choices=list(ACTIVATIONS),
+        default="relu",
+        metavar="ACTIVATION",
+        help="activation of the hidden layers: " + _names(ACTIVATIONS) + " (default: relu)",
+    )
+    train.add_argument(
+        "--cost",
+        choices=list(COSTS),
+        default=None,
+        metavar="COST",
+        help=_names(COSTS) + " (default: decided by the targets)",
+    )
+    train.add_argument(
+        "--epochs", type=_positive_int, default=None, help="epochs (default: 1000 xor, 100 data)"
+    )
+    train.add_argument(
+        "--learning-rate",
+        type=float,
+        default=None,
+        help="step size (default: 1.0 xor; 0.1 sgd and momentum, 0.001 adam)",
+    )
+    train.add_argument(
+        "--batch-size", type=_positive_int, default=None, help="mini-batch size (default: all)"
+    )
+    train.add_argument(
+        "--optimizer", choices=["sgd", "momentum", "adam"], default="sgd", help="(default: sgd)"
+    )
+    train.add_argument(
+        "--seed", type=_seed, default=None, help="initialisation seed (default: 1 xor, 0 data)"
+    )
+    train.add_argument("--save", type=Path, default=None, help="write the trained network (.npz)")
     train.set_defaults(run=cmd_train)
 
     audit = commands.add_parser(
@@ -348,7 +836,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--seeds",
         type=_positive_int,
         default=None,
-        help="seeds for the empirical claims (default: 200)",
+        help="seeds 0..N-1 for the empirical claims (default: 2500; the convergence and depth "
+        "experiments take the first 100)",
     )
     audit.set_defaults(run=cmd_audit)
 
@@ -359,25 +848,90 @@ def build_parser() -> argparse.ArgumentParser:
         "for the architecture, compare with chainrule's reference gradient (itself cross-checked "
         "by complex-step differences) and report, per layer and parameter, ok or the kind of "
         "bug: sign, scale (with its factor), transpose, layer_order, shape, nonfinite, kink, "
-        "mismatch, exception. Exit 0 when it passes, 1 when not.",
+        "mismatch, exception (a kink is a point where the loss's slope jumps, as ReLU's at 0; "
+        "either one-sided derivative is right there). FUNCTION runs in a child process with a "
+        "time and memory limit; what it prints goes to stderr. Exit 0 when it passes, 1 when "
+        "not (its exception, exit, crash or hang included), 2 for bad options, 3 when FUNCTION's "
+        "file cannot be imported or the check cannot run, 4 when the check is inconclusive.",
     )
     oracle.add_argument("function", help="path/to/file.py:function or package.module:function")
-    _add_network_options(oracle, required=True)
+    _add_network_options(oracle, required=True, parametrized=True)
     oracle.add_argument(
         "--layout",
         default="rows",
-        choices=list(LAYOUTS),
-        help="how FUNCTION stores data and parameters (default: rows)",
+        type=_layout,
+        help="how FUNCTION stores data and parameters: "
+        + _names(LAYOUTS)
+        + ", or module:Class for your own Layout class (default: rows)",
+    )
+    conventions = oracle.add_argument_group(
+        "conventions", "your cost's conventions, when they are not chainrule's"
+    )
+    conventions.add_argument(
+        "--convention",
+        choices=list(CONVENTIONS),
+        default=None,
+        metavar="LOSS",
+        help="a known loss's conventions: " + _names(CONVENTIONS),
+    )
+    conventions.add_argument(
+        "--cost-scale", type=float, default=None, help="the cost times this (2: no 1/2)"
+    )
+    conventions.add_argument(
+        "--output-reduction",
+        choices=list(OUTPUT_REDUCTIONS),
+        default=None,
+        help="sum (default) or mean over the outputs",
+    )
+    conventions.add_argument(
+        "--targets", choices=list(TARGETS), default=None, help="soft (default), one_hot or labels"
+    )
+    conventions.add_argument(
+        "--from-logits",
+        action="store_true",
+        help="the network ends in identity and the loss applies the sigmoid or softmax",
+    )
+    conventions.add_argument(
+        "--l2", type=float, default=None, help="L2 coefficient: the gradient gets + L2 x W"
+    )
+    conventions.add_argument("--l2-biases", action="store_true", help="the L2 term covers b too")
+    conventions.add_argument(
+        "--l2-per-sample", action="store_true", help="the L2 coefficient is divided by n_samples"
     )
     oracle.add_argument("--reduction", default="mean", choices=list(REDUCTIONS))
     oracle.add_argument("--dtype", default="float64", choices=[np.dtype(d).name for d in DTYPES])
-    oracle.add_argument("--seed", type=int, default=0, help="seed of parameters and data")
-    oracle.add_argument("--n-samples", type=int, default=8, help="batch size (default: 8)")
+    oracle.add_argument("--seed", type=_seed, default=0, help="seed of parameters and data")
+    oracle.add_argument(
+        "--n-samples",
+        type=_positive_int,
+        default=None,
+        help="batch size (default: 8, or 6 when 8 is the number of outputs, twice or half of it)",
+    )
+    oracle.add_argument(
+        "--timeout",
+        type=_seconds,
+        default=60.0,
+        help="seconds the check may take before FUNCTION is stopped as hanging (default: 60)",
+    )
+    oracle.add_argument(
+        "--memory-limit",
+        type=_memory,
+        default=4 << 30,
+        help="memory FUNCTION's process may add to its start, like 4G or 512M, or none "
+        "(default: 4G)",
+    )
     oracle.add_argument(
         "--format",
         default="text",
         choices=["text", "github", "latex", "html", "json"],
-        help="text (a table and a summary, default), a github/latex/html table, or json",
+        help="text (default), github (Markdown), latex, html or json; each with the verdict, "
+        "the table and the summary",
+    )
+    oracle.add_argument(
+        "--output",
+        type=_output_path,
+        default=None,
+        help="with --format html: write a self-contained page DIR/index.html instead",
     )
     oracle.set_defaults(run=cmd_oracle)
 
@@ -390,7 +944,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("what", nargs="+", choices=list(BENCHMARKS), help="which benchmarks to run")
     bench.add_argument(
         "--output",
-        type=Path,
+        type=_output_path,
         default=REPORTS / "performance.md",
         help="Markdown file to update (default: reports/performance.md)",
     )
@@ -399,15 +953,78 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; the exit status (see the module docstring).
+
+    Usage errors found by argparse raise SystemExit(2) after one line on stderr, as argparse does.
+    """
+    argv = _joined_negative_values(list(sys.argv[1:] if argv is None else argv))
     args = build_parser().parse_args(argv)
+    command = f"chainrule {args.command}"
+    with _sigterm_raises():
+        try:
+            return args.run(args)
+        except KeyboardInterrupt:
+            print(
+                f"{command}: interrupted (Ctrl-C); nothing half-written was left", file=sys.stderr
+            )
+            return EXIT_INTERRUPTED
+        except _Terminated:
+            print(
+                f"{command}: terminated (SIGTERM); nothing half-written was left", file=sys.stderr
+            )
+            return EXIT_TERMINATED
+        except Exception as err:  # one line that says what to do, never a traceback
+            if os.environ.get("CHAINRULE_DEBUG"):
+                raise
+            code, message = _explained(err)
+            print(f"{command}: {message}", file=sys.stderr)
+            return code
+
+
+def _explained(err: Exception) -> tuple[int, str]:
+    """The exit status and the one line for an error that ended a command."""
+    if isinstance(err, FloatingPointError):  # numeric.DivergenceError: a finding
+        return EXIT_FAILED, str(err)
+    if isinstance(err, CouldNotRun):
+        return EXIT_NOT_RUN, f"error: {err}"
+    if isinstance(err, ModuleNotFoundError) and (err.name or "").split(".")[0] in EXTRAS:
+        module = err.name.split(".")[0]
+        return EXIT_NOT_RUN, f"error: {module} is not installed: {_pip_line(module)}"
+    if isinstance(err, ImportError):
+        return EXIT_NOT_RUN, f"error: {err}"
+    if isinstance(err, (ValueError, TypeError)):
+        return EXIT_USAGE, f"error: {err}"
+    if isinstance(err, OSError):
+        where = f" {err.filename!r}" if err.filename else ""
+        return EXIT_NOT_RUN, (
+            f"error: could not read or write{where}: {err.strerror or err}; check the path, its "
+            "permissions and the free space"
+        )
+    if isinstance(err, MemoryError):
+        return EXIT_NOT_RUN, "error: out of memory; try a smaller problem"
+    return EXIT_NOT_RUN, (
+        f"internal error: {type(err).__name__}: {err}; please report it (CHAINRULE_DEBUG=1 shows "
+        "the traceback)"
+    )
+
+
+@contextlib.contextmanager
+def _sigterm_raises():
+    """In the main thread, SIGTERM raises _Terminated, so that clean-ups run as for Ctrl-C."""
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise _Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        return args.run(args)
-    except FloatingPointError as err:  # numeric.DivergenceError: a finding, not a usage error
-        print(f"chainrule {args.command}: {err}", file=sys.stderr)
-        return 1
-    except (ValueError, TypeError) as err:
-        print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
-        return 2
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

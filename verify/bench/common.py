@@ -47,18 +47,24 @@ PAUSE_SECONDS = 0.05
 
 @dataclass
 class BenchResult:
-    """One benchmark's outcome: a titled table and notes, rendered as a Markdown section."""
+    """One benchmark's outcome: a titled table, notes, and further titled tables, rendered as a
+    Markdown section."""
 
     name: str
     title: str
     rows: list[dict]
     notes: list[str] = field(default_factory=list)
+    tables: list[tuple[str, list[dict]]] = field(default_factory=list)
 
     def to_markdown(self) -> str:
         parts = [f"## {self.title}", ""]
         if self.rows:
             parts += [tabulate(self.rows, headers="keys", tablefmt="github"), ""]
         parts += [f"- {note}" for note in self.notes]
+        for title, rows in self.tables:
+            parts += ["", f"### {title}", ""]
+            if rows:
+                parts += [tabulate(rows, headers="keys", tablefmt="github")]
         return "\n".join(parts).rstrip() + "\n"
 
 
@@ -219,8 +225,9 @@ def _libraries() -> str:
     return libraries
 
 
-def machine_line(n_threads: int) -> str:
-    """The note every benchmark opens with: machine, libraries and threads per library."""
+def machine_line(n_threads: int | str) -> str:
+    """The note every benchmark opens with: machine, libraries and threads per library (a count,
+    or words such as "1 (small networks), 1 and 2 (large ones)")."""
     return (
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python "
         f"{platform.python_version()}, {_libraries()}; {n_threads} thread(s) per library."

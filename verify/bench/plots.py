@@ -4,10 +4,14 @@
   parameter of the XOR network: truncation error falls with the step, rounding error grows as it
   shrinks, and the complex step has no rounding term at all.
 - ``xor_loss_plot``: the training loss of the document's XOR run, for several seeds.
+
+Each ``*_plot`` writes a PNG; its ``*_figure`` builds the figure, which ``svg_data_uri`` embeds in
+a web page (``verify.site``).
 """
 
 from __future__ import annotations
 
+import base64
 import io
 from pathlib import Path
 
@@ -18,7 +22,14 @@ from numeric.examples import XOR_INPUTS, XOR_TARGETS
 from numeric.files import atomic_write_bytes
 from verify.core.complex_step import complex_derivative
 
-__all__ = ["step_error_curves", "step_error_plot", "xor_loss_plot"]
+__all__ = [
+    "step_error_curves",
+    "step_error_figure",
+    "step_error_plot",
+    "svg_data_uri",
+    "xor_loss_figure",
+    "xor_loss_plot",
+]
 
 STEPS = np.logspace(-1, -16, 61)
 
@@ -74,7 +85,8 @@ def _save(fig, path) -> Path:
     return atomic_write_bytes(path, buffer.getvalue())
 
 
-def step_error_plot(path) -> Path:
+def step_error_figure():
+    """The figure of ``step_error_curves``: each method's error against the step, log-log."""
     plt = _figure()
     steps, curves = step_error_curves()
     floor = np.finfo(float).eps / 2
@@ -88,12 +100,15 @@ def step_error_plot(path) -> Path:
     ax.grid(True, which="major", alpha=0.3)
     ax.legend()
     fig.tight_layout()
-    path = _save(fig, path)
-    plt.close(fig)
-    return path
+    return fig
 
 
-def xor_loss_plot(path, seeds=range(1, 9)) -> Path:
+def step_error_plot(path) -> Path:
+    return _save_and_close(step_error_figure(), path)
+
+
+def xor_loss_figure(seeds=range(1, 9)):
+    """The training loss of the document's XOR run for each of ``seeds``, log scale."""
     plt = _figure()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for seed in seeds:
@@ -107,6 +122,32 @@ def xor_loss_plot(path, seeds=range(1, 9)) -> Path:
     ax.grid(True, alpha=0.3)
     ax.legend(ncol=2, fontsize="small")
     fig.tight_layout()
+    return fig
+
+
+def xor_loss_plot(path, seeds=range(1, 9)) -> Path:
+    return _save_and_close(xor_loss_figure(seeds), path)
+
+
+def _save_and_close(fig, path) -> Path:
     path = _save(fig, path)
-    plt.close(fig)
+    _figure().close(fig)
     return path
+
+
+def svg_data_uri(fig, close: bool = True) -> tuple[str, int, int]:
+    """``fig`` as an SVG data URI for an ``<img>``, with its width and height in CSS pixels.
+
+    Text stays text (the page's fonts draw it) and the SVG carries no date, no generator and
+    fixed element ids, so the same figure gives the same bytes on every run of one matplotlib.
+    """
+    import matplotlib
+
+    buffer = io.BytesIO()
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "chainrule"}):
+        fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
+    width, height = (round(v * 100) for v in fig.get_size_inches())
+    if close:
+        _figure().close(fig)
+    encoded = base64.b64encode(buffer.getvalue()).decode("ascii")
+    return f"data:image/svg+xml;base64,{encoded}", width, height

@@ -1,10 +1,20 @@
-"""Benchmark of one training step: chainrule's trainer, the textbook NumPy code and PyTorch CPU.
+"""Benchmark of one training step: chainrule beside its floor, its limit and its peers.
 
 The network is the reference document's: sigmoid in every layer and the binary cross-entropy summed
-over output units, averaged over the batch, trained by plain gradient descent. Each contender runs
-the same step (forward pass, backward pass, SGD update) from the same parameters on the same batch,
-interleaved in one process with the same number of threads, and the step is compared against the
-rate of a large matrix product measured in the same run.
+over output units, averaged over the batch, trained by plain gradient descent. Every contender runs
+the same step (forward pass, backward pass, SGD update) from the same parameters on the same batch:
+
+- chainrule: what ``Network.fit`` runs per step (``numeric.train.training_step``);
+- minimal: the floor, the least NumPy can do for this step (``MinimalStep``: buffers allocated
+  once, the bias folded into the products, lr/n folded into delta, one flat parameter vector
+  updated by one subtraction; no loss value);
+- products: the limit, the step's own matrix products alone (``MinimalStep.products``);
+- textbook: the reference document's ``SigmoidNetwork.train``, made runnable;
+- PyTorch CPU (when installed).
+
+Each contender is timed in its own process (``verify.bench.processes``), in alternating rounds,
+with the same number of threads for NumPy's BLAS and PyTorch; every round rebuilds every contender
+from the same initial parameters. Ratios pair the contenders round by round.
 """
 
 from __future__ import annotations
@@ -16,27 +26,29 @@ from typing import NamedTuple
 
 import numpy as np
 
-from numeric import SGD, Network
+from numeric import Network
 from numeric.network import DTYPES
-from numeric.train import training_step
+from numeric.train import SGD, training_step
 from numeric.validation import check_positive
 from verify.bench.common import (
     BenchResult,
     bench_problem,
-    limit_threads,
     machine_line,
-    median_time,
-    paired_times,
     target_note,
     torch_available,
 )
+from verify.bench.processes import Timing, time_in_processes, workers
 
 __all__ = [
+    "CONTENDERS",
     "SIZES",
+    "MinimalStep",
     "Stepper",
     "TextbookNetwork",
     "bench_train",
+    "build_step",
     "chainrule_stepper",
+    "minimal_stepper",
     "step_flops",
     "textbook_stepper",
     "torch_stepper",
@@ -50,10 +62,15 @@ SIZES: tuple[tuple[tuple[int, ...], int], ...] = (
     ((1024, 1024, 1024, 1024, 10), 512),
 )
 LEARNING_RATE = 0.1
-GEMM_SIZE = 2048
-# Steps above this many flops get fewer interleaved rounds: each of their calls already lasts
-# tens of milliseconds, so the median is stable, and the whole benchmark stays within minutes.
-LARGE_STEP_FLOPS = 2e9
+CONTENDERS = ("chainrule", "minimal", "products", "textbook", "PyTorch")
+# Networks whose step needs more matrix-product flops than this are also timed with 2 threads
+# (smaller ones gain nothing from a second thread) and get fewer rounds.
+LARGE_STEP_FLOPS = 1e8
+# Targets from the issue: the small networks' step within this factor of the minimal one and
+# at least this much faster than PyTorch; the large ones' within this factor of the minimal one.
+SMALL_TARGETS = {(2, 2, 1): 8.0, (64, 128, 10): 2.5}
+SMALL_FLOOR_RATIO = 1.3
+LARGE_FLOOR_RATIO = 1.10
 
 Params = list[tuple[np.ndarray, np.ndarray]]
 
@@ -216,163 +233,355 @@ def step_flops(sizes: Sequence[int], n_samples: int) -> int:
     return 2 * sum(products) + sum(products[1:])
 
 
-def _gemm(dtype, library: str = "numpy") -> tuple[Callable[[], object], int]:
-    """A GEMM_SIZE^3 matrix product in NumPy or PyTorch, and its flop count."""
-    n = GEMM_SIZE
-    rng = np.random.default_rng(0)
-    A, B = (rng.standard_normal((n, n)).astype(dtype) for _ in range(2))
-    if library == "torch":
-        import torch
-
-        A, B = torch.from_numpy(A), torch.from_numpy(B)
-    return (lambda: A @ B), 2 * n**3
+def minimal_stepper(params: Params, X: np.ndarray, y: np.ndarray, learning_rate: float) -> Stepper:
+    """The floor: ``MinimalStep`` on the batch. Parameters are as for ``chainrule_stepper``."""
+    step = MinimalStep(params, X, y, learning_rate)
+    return Stepper(step.step, step.params)
 
 
-def _default_threads() -> int:
+class MinimalStep:
+    """The least NumPy can do for one step of the document's network: the benchmark's floor.
+
+    Everything is allocated once: one flat parameter vector holding each layer's [W | b] block,
+    one flat gradient, and per layer the batch as columns with a row of ones below ([a; 1], so
+    that z = [W | b] [a; 1] is one product and [dW | db] = delta [a; 1]^T another), z, delta and
+    a scratch array. The learning rate and 1/n are folded into delta^L, so the update is one
+    subtraction of the flat gradient. It computes no loss value (chainrule's step does, for
+    fit's history and its divergence check). At [2, 2, 1] that is 19 NumPy calls.
+
+    Parameters
+    ----------
+    params : list of (W (N^m, N^{m-1}), b (N^m,))
+        Initial parameters, copied.
+    X : ndarray, shape (n_samples, N^0)
+    y : ndarray, shape (n_samples, N^L)
+    learning_rate : float
+    """
+
+    def __init__(self, params: Params, X: np.ndarray, y: np.ndarray, learning_rate: float):
+        dtype = params[0][0].dtype
+        n = X.shape[0]
+        shapes = [(W.shape[0], W.shape[1] + 1) for W, _ in params]
+        total = sum(rows * cols for rows, cols in shapes)
+        self.theta, self.grad = np.empty(total, dtype), np.empty(total, dtype)
+        self.blocks, self.grads, start = [], [], 0
+        for rows, cols in shapes:
+            self.blocks.append(self.theta[start : start + rows * cols].reshape(rows, cols))
+            self.grads.append(self.grad[start : start + rows * cols].reshape(rows, cols))
+            start += rows * cols
+        for block, (W, b) in zip(self.blocks, params):
+            block[:, :-1] = W
+            block[:, -1] = b
+        self.weights_T = [block[:, :-1].T for block in self.blocks]
+        widths = [W.shape[0] for W, _ in params]
+        # inputs[m] = [a^m; 1], (N^m + 1, n) for m = 0..L-1; the output a^L has no row of ones.
+        self.inputs = [np.ones((cols, n), dtype) for _, cols in shapes]
+        self.inputs[0][:-1] = X.T
+        self.inputs_T = [a.T for a in self.inputs]
+        self.outputs = [a[:-1] for a in self.inputs[1:]] + [np.empty((widths[-1], n), dtype)]
+        self.z = [np.empty((w, n), dtype) for w in widths]
+        self.delta = [np.empty((w, n), dtype) for w in widths]
+        self.scratch = [np.empty((w, n), dtype) for w in widths]
+        self.y = np.ascontiguousarray(y.T)
+        self.scale = learning_rate / n
+
+    def step(self) -> None:
+        """One step: forward, delta^L = (a^L - y) lr / n, backward, theta -= gradient."""
+        blocks, inputs, outputs = self.blocks, self.inputs, self.outputs
+        L = len(blocks)
+        for m in range(L):
+            z, a = self.z[m], outputs[m]
+            np.matmul(blocks[m], inputs[m], out=z)
+            np.negative(z, out=a)  # sigmoid: 1 / (1 + e^{-z}), in place
+            np.exp(a, out=a)
+            a += 1
+            np.reciprocal(a, out=a)
+        delta = self.delta[L - 1]
+        np.subtract(outputs[L - 1], self.y, out=delta)
+        delta *= self.scale
+        for m in range(L - 1, -1, -1):
+            np.matmul(self.delta[m], self.inputs_T[m], out=self.grads[m])
+            if m:
+                below, a, t = self.delta[m - 1], outputs[m - 1], self.scratch[m - 1]
+                np.matmul(self.weights_T[m], self.delta[m], out=below)
+                np.subtract(1, a, out=t)  # sigma'(z) = a (1 - a)
+                t *= a
+                below *= t
+        np.subtract(self.theta, self.grad, out=self.theta)
+
+    def products(self) -> None:
+        """The step's matrix products alone, on the same arrays: z^m = [W | b] [a; 1] for every
+        layer, [dW | db] = delta [a; 1]^T for every layer, W^T delta for all but the first. Run
+        it after a ``step`` so that the arrays hold a step's values."""
+        blocks, inputs = self.blocks, self.inputs
+        L = len(blocks)
+        for m in range(L):
+            np.matmul(blocks[m], inputs[m], out=self.z[m])
+        for m in range(L - 1, -1, -1):
+            np.matmul(self.delta[m], self.inputs_T[m], out=self.grads[m])
+            if m:
+                np.matmul(self.weights_T[m], self.delta[m], out=self.delta[m - 1])
+
+    def params(self) -> Params:
+        """The current parameters as copies, in chainrule's shapes."""
+        return [(block[:, :-1].copy(), block[:, -1].copy()) for block in self.blocks]
+
+
+def build_step(
+    contender: str,
+    sizes: Sequence[int],
+    batch: int,
+    dtype: str,
+    learning_rate: float = LEARNING_RATE,
+    seed: int = 0,
+) -> Callable[[], None]:
+    """The step of ``contender`` on the benchmark's problem: what a worker process times.
+
+    ``"products"`` is ``MinimalStep.products`` after one step. Floating-point warnings are off in
+    the (worker's) process, as ``fit`` turns them off around its steps.
+    """
+    np.seterr(over="ignore", under="ignore")
+    network, X, y = bench_problem(sizes, batch, dtype=np.dtype(dtype), seed=seed)
+    problem = (network.params, X, y)
+    if contender == "products":
+        step = MinimalStep(*problem, learning_rate)
+        step.step()
+        return step.products
+    makers = {
+        "chainrule": chainrule_stepper,
+        "minimal": minimal_stepper,
+        "textbook": textbook_stepper,
+        "PyTorch": torch_stepper,
+    }
+    if contender not in makers:
+        raise ValueError(f"`contender` must be one of {CONTENDERS}, got {contender!r}")
+    return makers[contender](*problem, learning_rate).step
+
+
+def _available_threads() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
 
 
-def bench_train(*, repeats: int = 5, n_threads: int | None = None, sizes=None) -> BenchResult:
-    """Time one training step of chainrule, the textbook code and PyTorch CPU, side by side.
+def bench_train(
+    *,
+    rounds: int = 5,
+    sizes=None,
+    threads: Sequence[int] | None = None,
+    contenders: Sequence[str] | None = None,
+    min_time: float = 0.05,
+    blocks: int = 3,
+) -> BenchResult:
+    """Time one training step of every contender, each in its own process, side by side.
 
     Parameters
     ----------
-    repeats : int
-        Interleaved rounds per network and dtype (the median is reported); networks whose step
-        exceeds 2 GFLOP get ``max(3, repeats // 2)`` (never more than ``repeats``).
-    n_threads : int or None
-        BLAS and PyTorch threads; None uses every core this process may run on.
+    rounds : int, default 5
+        Alternating rounds per network, dtype and thread count; networks whose step exceeds
+        ``LARGE_STEP_FLOPS`` get ``max(3, rounds - 2)`` (never more than ``rounds``).
     sizes : sequence of (layer sizes, batch size) or None
         The networks to time; None runs ``SIZES``, the issue's four.
+    threads : sequence of int or None
+        Thread counts for the large networks (the small ones run with 1); None: 1 and 2, or 1
+        alone on a one-core machine.
+    contenders : sequence of str or None
+        A subset of ``CONTENDERS`` (PyTorch is left out when it is not installed).
+    min_time : float, default 0.05
+        Seconds each timed block lasts at least.
+    blocks : int, default 3
+        Blocks per contender per round (the round's sample is their median).
 
     Returns
     -------
     BenchResult
-        ``name="train"``: one row per network and dtype with the median time per step of each
-        contender, the ratios to chainrule, and chainrule's matrix-product rate as GFLOP/s and as
-        a fraction of the rate of a large NumPy matrix product timed in the same rounds.
+        ``name="train"``: one row per network, dtype and thread count with the median time per
+        step of each contender and the ratios the issue names; a second table gives each
+        contender's median, best and spread over the rounds.
     """
-    repeats = check_positive("repeats", repeats, integer=True)
-    if n_threads is None:
-        n_threads = _default_threads()
-    n_threads = check_positive("n_threads", n_threads, integer=True)
+    rounds = check_positive("rounds", rounds, integer=True)
+    blocks = check_positive("blocks", blocks, integer=True)
     sizes = SIZES if sizes is None else tuple((tuple(s), int(n)) for s, n in sizes)
-    has_torch = torch_available()
-    rows, torch_gemm = [], {}
-    products = {dtype: _gemm(dtype) for dtype in DTYPES}
-    with limit_threads(n_threads), np.errstate(over="ignore"):
-        if has_torch:
-            for dtype in DTYPES:
-                product, product_flops = _gemm(dtype, "torch")
-                torch_gemm[dtype] = product_flops / median_time(product, repeat=5)
+    available = _available_threads()
+    if threads is None:
+        threads = (1, 2) if available >= 2 else (1,)
+    threads = tuple(check_positive("threads", t, integer=True) for t in threads)
+    names = list(CONTENDERS if contenders is None else contenders)
+    unknown = [name for name in names if name not in CONTENDERS]
+    if unknown or "chainrule" not in names:
+        raise ValueError(
+            f"`contenders` must be a subset of {CONTENDERS} holding 'chainrule', got {names}"
+        )
+    if "PyTorch" in names and not torch_available():
+        names.remove("PyTorch")
+    rows, details = [], []
+    with workers(names) as pool:
         for layer_sizes, n_samples in sizes:
             flops = step_flops(layer_sizes, n_samples)
-            rounds = repeats if flops <= LARGE_STEP_FLOPS else min(repeats, max(3, repeats // 2))
+            large = flops > LARGE_STEP_FLOPS
+            config_rounds = min(rounds, max(3, rounds - 2)) if large else rounds
             for dtype in DTYPES:
-                network, X, y = bench_problem(layer_sizes, n_samples, dtype=dtype)
-                problem = network.params, X, y
-                product, product_flops = products[dtype]
-                contenders = {
-                    "chainrule": chainrule_stepper(*problem, LEARNING_RATE).step,
-                    "textbook": textbook_stepper(*problem, LEARNING_RATE).step,
-                    "GEMM": product,  # in the same rounds, so a busy machine slows both alike
-                }
-                if has_torch:
-                    contenders["PyTorch"] = torch_stepper(*problem, LEARNING_RATE).step
-                times = paired_times(contenders, rounds=rounds)
-                gemm_rate = product_flops / times.pop("GEMM")
-                rows.append(_row(layer_sizes, n_samples, dtype, times, flops, gemm_rate))
-    return BenchResult(
+                for n_threads in threads if large else (1,):
+                    spec = {"sizes": list(layer_sizes), "batch": n_samples}
+                    spec["dtype"] = np.dtype(dtype).name
+                    contenders_spec = {
+                        name: ("verify.bench.train:build_step", {"contender": name, **spec})
+                        for name in names
+                    }
+                    timings = time_in_processes(
+                        contenders_spec,
+                        threads=n_threads,
+                        rounds=config_rounds,
+                        min_time=min_time,
+                        blocks=blocks,
+                        pool=pool,
+                        fresh=True,
+                    )
+                    config = (layer_sizes, n_samples, np.dtype(dtype).name, n_threads)
+                    rows.append(_row(*config, timings, flops))
+                    details += _details(*config, timings)
+    result = BenchResult(
         name="train",
         title="One training step (forward, backward, SGD update)",
         rows=rows,
-        notes=_notes(
-            rows, max(sizes, key=lambda s: step_flops(*s))[0], n_threads, torch_gemm, repeats
-        ),
+        notes=_notes(rows, threads, rounds, min_time, blocks, names),
     )
+    result.tables.append(("Each contender: median, best and spread over the rounds", details))
+    return result
 
 
-def _row(layer_sizes, n_samples, dtype, times, flops, gemm_rate) -> dict:
-    ours = times["chainrule"]
-    rate = flops / ours
+def _row(layer_sizes, n_samples, dtype, n_threads, timings: dict[str, Timing], flops) -> dict:
+    ours = timings["chainrule"]
+
+    def ms(name):
+        return _ms(timings[name].median) if name in timings else "n/a"
+
+    def ratio(a, b):
+        return round(timings[a].ratio(timings[b]), 2) if a in timings and b in timings else "n/a"
+
     return {
         "network": str(list(layer_sizes)),
         "batch": n_samples,
-        "dtype": np.dtype(dtype).name,
-        "chainrule (ms)": _ms(ours),
-        "textbook (ms)": _ms(times["textbook"]),
-        "PyTorch (ms)": _ms(times["PyTorch"]) if "PyTorch" in times else "n/a",
-        "PyTorch / chainrule": round(times["PyTorch"] / ours, 2) if "PyTorch" in times else "n/a",
-        "textbook / chainrule": round(times["textbook"] / ours, 2),
-        "chainrule GFLOP/s": round(rate / 1e9, 2),
-        "GEMM GFLOP/s": round(gemm_rate / 1e9, 1),
-        "of GEMM rate": f"{rate / gemm_rate:.0%}",
+        "dtype": dtype,
+        "threads": n_threads,
+        "chainrule (ms)": ms("chainrule"),
+        "minimal (ms)": ms("minimal"),
+        "products (ms)": ms("products"),
+        "textbook (ms)": ms("textbook"),
+        "PyTorch (ms)": ms("PyTorch"),
+        "chainrule / minimal": ratio("chainrule", "minimal"),
+        "chainrule / products": ratio("chainrule", "products"),
+        "minimal / products": ratio("minimal", "products"),
+        "PyTorch / chainrule": ratio("PyTorch", "chainrule"),
+        "textbook / chainrule": ratio("textbook", "chainrule"),
+        "chainrule GFLOP/s": round(flops / ours.median / 1e9, 2),
     }
+
+
+def _details(layer_sizes, n_samples, dtype, n_threads, timings: dict[str, Timing]) -> list[dict]:
+    return [
+        {
+            "network": str(list(layer_sizes)),
+            "dtype": dtype,
+            "threads": n_threads,
+            "contender": name,
+            "median (ms)": _ms(timing.median),
+            "best (ms)": _ms(timing.best),
+            "spread": f"{timing.spread:.0%}",
+            "rounds": len(timing.samples),
+        }
+        for name, timing in timings.items()
+    ]
 
 
 def _ms(seconds: float) -> float:
     return float(f"{seconds * 1e3:.3g}")
 
 
-def _notes(rows, largest_sizes, n_threads, torch_gemm, repeats) -> list[str]:
+def _notes(rows, threads, rounds, min_time, blocks, names) -> list[str]:
     notes = [
-        machine_line(n_threads),
-        f"GEMM: a NumPy {GEMM_SIZE}^3 matrix product of the row's dtype, timed in the same "
-        "interleaved rounds as the steps"
-        + (
-            "; PyTorch's, timed once at the start: "
-            + ", ".join(f"{np.dtype(d).name} {r / 1e9:.1f} GFLOP/s" for d, r in torch_gemm.items())
-            if torch_gemm
-            else ""
-        )
-        + ".",
+        machine_line(f"1 (small networks), {' and '.join(map(str, threads))} (large ones)")
+        + " Every contender of a row runs with the row's thread count.",
         "Network: the document's (sigmoid in every layer, binary cross-entropy summed over "
         "outputs and averaged over samples, plain SGD with learning rate "
         f"{LEARNING_RATE}); parameters, batch and targets from verify.core.problems.make_problem "
         "(W^m drawn N(0, 1/N^{m-1}), b^m N(0, 1/4): no saturated sigmoids; standard normal "
-        "inputs, targets in (0, 1)), one fixed batch; every contender starts from the same "
-        "parameters.",
-        "chainrule: what `Network.fit` runs per step after its one-time input check: "
-        "`network.loss_and_gradients(X, y)`, fit's finiteness check of the loss and every "
-        "gradient, and "
-        "`numeric.SGD.step`.",
+        "inputs, targets in (0, 1)), one fixed batch; every contender starts each round from the "
+        "same parameters.",
+        "chainrule: what `Network.fit` runs per step after its one-time input check "
+        "(`numeric.train.training_step`: forward, loss, backward, finiteness check, update).",
+        "minimal (the floor): `MinimalStep`, buffers allocated once, the bias folded into the "
+        "products ([W | b] [a; 1]), lr/n folded into delta^L, one flat parameter vector updated "
+        "by one subtraction; no loss value (19 NumPy calls at [2, 2, 1]). products (the limit): "
+        "the same step's matrix products alone, on the same arrays.",
         "textbook: the document's `SigmoidNetwork.train` made runnable (samples as columns, "
         "b as (N^m, 1), deltas as `cost_partials`, including its wasted delta for the input "
         "layer); no loss value is computed, as in the document.",
         "PyTorch: `nn.Linear` stack with sigmoid, `BCEWithLogitsLoss(reduction='sum') / n`, "
         "`loss.backward()`, `p -= lr * p.grad` under `no_grad`, gradients reset every step.",
-        f"Times are medians of {repeats} interleaved rounds (fewer for steps over "
-        f"{LARGE_STEP_FLOPS / 1e9:g} GFLOP), each the median of 3 blocks; ratios above 1 mean "
-        "chainrule is faster. GFLOP/s counts only the matrix products a step needs (forward, dW "
-        "of every layer, delta of every layer but the first).",
+        f"Timing: each contender in its own process (python -m verify.bench.processes), asked in "
+        f"turn with a pause between them, in {rounds} alternating rounds "
+        f"({min(rounds, max(3, rounds - 2))} for steps over {LARGE_STEP_FLOPS:.0e} flops); a "
+        "round's sample is "
+        f"the median of {blocks} blocks of at least {min_time:g} s. Times are medians over the "
+        "rounds; a ratio is the median over the rounds of the two contenders' ratio in the same "
+        "round. GFLOP/s counts only the matrix products a step needs (forward, dW of every "
+        "layer, delta of every layer but the first).",
     ]
-    torch_ratios = [r["PyTorch / chainrule"] for r in rows if r["PyTorch / chainrule"] != "n/a"]
-    if torch_ratios:
-        missed = [
-            f"{r['network']} {r['dtype']} ({r['PyTorch / chainrule']}x)"
-            for r in rows
-            if r["PyTorch / chainrule"] != "n/a" and r["PyTorch / chainrule"] <= 1
-        ]
-        notes.append(
-            target_note(
-                "faster than PyTorch CPU at every size and dtype",
-                not missed,
-                "not at " + ", ".join(missed) if missed else "",
-            )
-        )
-    largest = [r for r in rows if r["network"] == str(list(largest_sizes))]
-    if largest:
-        shares = ", ".join(f"{r['dtype']} {r['of GEMM rate']}" for r in largest)
-        met = all(float(r["of GEMM rate"].rstrip("%")) >= 90 for r in largest)
-        notes.append(
-            target_note(
-                f">= 90% of the GEMM rate at the largest size ({largest[0]['network']})",
-                met,
-                shares,
-            )
-        )
-    if not torch_ratios:
-        notes.append("PyTorch is not installed: its columns are n/a.")
+    if "PyTorch" not in names:
+        notes.append("PyTorch is not installed (or not asked for): its columns are n/a.")
+    notes += _target_notes(rows, names)
     return notes
+
+
+def _target_notes(rows, names) -> list[str]:
+    notes = []
+    small = [r for r in rows if tuple(_row_sizes(r)) in SMALL_TARGETS]
+    if small and "minimal" in names:
+        worst = max(small, key=lambda r: r["chainrule / minimal"])
+        notes.append(
+            target_note(
+                f"[2, 2, 1] and [64, 128, 10]: chainrule's step within {SMALL_FLOOR_RATIO:g}x of "
+                "the minimal step",
+                all(r["chainrule / minimal"] <= SMALL_FLOOR_RATIO for r in small),
+                ", ".join(f"{_label(r)} {r['chainrule / minimal']}x" for r in small)
+                + f"; worst {_label(worst)}",
+            )
+        )
+    if small and "PyTorch" in names:
+        for sizes, target in SMALL_TARGETS.items():
+            mine = [r for r in small if tuple(_row_sizes(r)) == sizes]
+            if mine:
+                notes.append(
+                    target_note(
+                        f"{list(sizes)}: chainrule at least {target:g}x faster than PyTorch CPU",
+                        all(r["PyTorch / chainrule"] >= target for r in mine),
+                        ", ".join(f"{r['dtype']} {r['PyTorch / chainrule']}x" for r in mine),
+                    )
+                )
+    large = [r for r in rows if tuple(_row_sizes(r)) not in SMALL_TARGETS]
+    if large and "minimal" in names:
+        notes.append(
+            target_note(
+                f"large networks: chainrule's step at most {LARGE_FLOOR_RATIO:g}x the minimal "
+                "step's, in float64 and float32, 1 and 2 threads",
+                all(r["chainrule / minimal"] <= LARGE_FLOOR_RATIO for r in large),
+                "; ".join(
+                    f"{_label(r)}: {r['chainrule / minimal']}x the minimal, "
+                    f"{r['chainrule / products']}x the products (minimal "
+                    f"{r['minimal / products']}x), PyTorch / chainrule "
+                    f"{r['PyTorch / chainrule']}"
+                    for r in large
+                ),
+            )
+        )
+    return notes
+
+
+def _row_sizes(row) -> list[int]:
+    """The layer sizes of a result row (its "network" column, e.g. "[2, 2, 1]")."""
+    return [int(part) for part in row["network"].strip("[]").split(",")]
+
+
+def _label(row) -> str:
+    return f"{row['network']} {row['dtype']} {row['threads']}t"

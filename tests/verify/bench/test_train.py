@@ -12,7 +12,7 @@ from verify.bench import common as benchmarking
 
 LEARNING_RATE = 1.0  # a full step, so the update (p_before - p_after) is the gradient itself
 
-STEPPERS = [bench.chainrule_stepper, bench.textbook_stepper]
+STEPPERS = [bench.chainrule_stepper, bench.minimal_stepper, bench.textbook_stepper]
 try:
     import torch  # noqa: F401
 
@@ -77,28 +77,80 @@ def test_step_flops_counts_forward_dw_and_inner_deltas():
     assert bench.step_flops([2, 3, 1], 4) == 72 + 72 + 24
 
 
-def test_bench_train_smoke(monkeypatch):
-    # The real 2048^3 product and the pauses between blocks would take seconds.
-    monkeypatch.setattr(bench, "GEMM_SIZE", 64)
-    monkeypatch.setattr(benchmarking, "PAUSE_SECONDS", 0.0)
-    result = bench.bench_train(repeats=1, n_threads=1, sizes=[((2, 2, 1), 4)])
+def test_products_are_the_steps_matrix_products_alone():
+    # After a step, products() makes exactly the step's products on the same arrays (forward
+    # z^m, [dW | db], W^T delta for all but the first layer) and nothing else.
+    params, X, y = small_problem(np.float64)
+    step = bench.MinimalStep(params, X, y, LEARNING_RATE)
+    step.step()
+    last_delta = step.delta[-1].copy()
+    calls = []
+    real_matmul = np.matmul
+
+    def counting(a, b, out):
+        calls.append((a.shape, b.shape, out.shape))
+        return real_matmul(a, b, out=out)
+
+    np.matmul = counting
+    try:
+        step.products()
+    finally:
+        np.matmul = real_matmul
+    L = len(params)
+    assert len(calls) == 3 * L - 1
+    for m in range(L):
+        np.testing.assert_allclose(step.z[m], step.blocks[m] @ step.inputs[m], rtol=1e-14)
+    np.testing.assert_array_equal(step.delta[-1], last_delta)  # only products were written
+    np.testing.assert_allclose(step.grads[-1], last_delta @ step.inputs[-1].T, rtol=1e-14)
+    # 2 n (N_in + 1) N_out per product with the bias row: step_flops plus the bias's share.
+    flops = sum(2 * a[0] * a[1] * b[1] for a, b, _ in calls)
+    assert flops >= bench.step_flops(SIZES, 6)
+
+
+@pytest.mark.parametrize("contender", bench.CONTENDERS)
+def test_build_step_builds_each_contender(contender):
+    if contender == "PyTorch" and "torch_stepper" not in [f.__name__ for f in STEPPERS]:
+        pytest.skip("PyTorch is an optional peer ([peers] extra) and is not installed")
+    step = bench.build_step(contender, [3, 4, 2], 5, "float32")
+    step()
+    step()
+    with pytest.raises(ValueError, match="`contender` must be one of"):
+        bench.build_step("sklearn", [3, 4, 2], 5, "float32")
+
+
+def test_bench_train_smoke():
+    # One small network, each contender in its own process, one short round.
+    result = bench.bench_train(
+        rounds=1,
+        sizes=[((2, 2, 1), 4)],
+        min_time=0.0,
+        blocks=1,
+        contenders=["chainrule", "minimal"],
+    )
     assert result.name == "train"
-    assert [(row["network"], row["dtype"]) for row in result.rows] == [
-        ("[2, 2, 1]", "float64"),
-        ("[2, 2, 1]", "float32"),
+    assert [(row["network"], row["dtype"], row["threads"]) for row in result.rows] == [
+        ("[2, 2, 1]", "float64", 1),
+        ("[2, 2, 1]", "float32", 1),
     ]
-    assert all(row["chainrule (ms)"] > 0 and row["textbook (ms)"] > 0 for row in result.rows)
-    assert {"PyTorch / chainrule", "chainrule GFLOP/s", "of GEMM rate"} <= set(result.rows[0])
-    assert any("1 thread(s)" in note for note in result.notes)
-    assert "| [2, 2, 1]" in result.to_markdown()
+    assert all(row["chainrule (ms)"] > 0 and row["minimal (ms)"] > 0 for row in result.rows)
+    assert all(row["PyTorch (ms)"] == "n/a" for row in result.rows)
+    assert all(row["chainrule / minimal"] > 0 for row in result.rows)
+    ((title, details),) = result.tables
+    assert title.startswith("Each contender")
+    assert {d["contender"] for d in details} == {"chainrule", "minimal"}
+    text = result.to_markdown()
+    assert "| [2, 2, 1]" in text and "### Each contender" in text
+    assert any(note.startswith("Target: [2, 2, 1] and [64, 128, 10]") for note in result.notes)
 
 
 @pytest.mark.parametrize(
     ("kwargs", "error", "message"),
     [
-        ({"repeats": 0}, ValueError, r"`repeats` must be > 0, got 0"),
-        ({"repeats": 2.5}, TypeError, r"`repeats` must be an int > 0, got 2.5"),
-        ({"n_threads": 0}, ValueError, r"`n_threads` must be > 0, got 0"),
+        ({"rounds": 0}, ValueError, r"`rounds` must be > 0, got 0"),
+        ({"rounds": 2.5}, TypeError, r"`rounds` must be an int > 0, got 2.5"),
+        ({"threads": (0,)}, ValueError, r"`threads` must be > 0, got 0"),
+        ({"contenders": ["minimal"]}, ValueError, r"`contenders` must be a subset of"),
+        ({"contenders": ["chainrule", "jax"]}, ValueError, r"`contenders` must be a subset of"),
     ],
 )
 def test_bench_train_rejects_bad_arguments(kwargs, error, message):
