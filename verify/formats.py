@@ -67,13 +67,16 @@ def latex_escape(text: str) -> str:
     return "".join(_LATEX_SPECIALS.get(char, char) for char in text)
 
 
-def latex_document(title: str, body: str) -> str:
-    """A standalone LaTeX document (``pdflatex`` compiles it) around ``body``."""
+def latex_document(title: str, body: str, packages: tuple[str, ...] = ()) -> str:
+    """A standalone LaTeX document (``pdflatex`` compiles it) around ``body``, with ``packages``
+    loaded besides the page layout and fonts."""
+    extra = "".join(f"\\usepackage{{{package}}}\n" for package in packages)
     return (
         "\\documentclass[10pt]{article}\n"
         "\\usepackage[margin=1.5cm,landscape]{geometry}\n"
         "\\usepackage[T1]{fontenc}\n"
         "\\usepackage{lmodern}\n"
+        f"{extra}"
         f"\\title{{{latex_escape(title)}}}\n"
         "\\date{}\n"
         "\\begin{document}\n"

@@ -22,7 +22,7 @@ from verify.audit.experiments import ALL_REPAIRS, program_diff
 from verify.audit.items import get_item
 from verify.audit.run import Audit, AuditedDefect, AuditedItem
 from verify.audit.verdicts import CONVENTION, EXACT_RTOL, HOLDS, IMPRECISE, RULES, WRONG, fmt_error
-from verify.formats import to_json
+from verify.formats import latex_document, to_json
 
 __all__ = [
     "COLLAPSE_AFTER",
@@ -408,19 +408,23 @@ def render_html(audit: Audit) -> str:
 
 
 def render_latex(audit: Audit) -> str:
-    """LaTeX tables (booktabs): the defects at a glance and the statements' verdicts."""
+    """A standalone LaTeX document (booktabs tables): the defects at a glance and the verdicts."""
     defects = [
         {k: v for k, v in r.items() if k in ("#", "lines", "kind", "severity")}
         | {"defect": audit.defects[r["#"] - 1].id}
         for r in defect_rows(audit)
     ]
     rows = [{k: v for k, v in r.items() if k != "title"} for r in summary_rows(audit)]
-    return (
-        tabulate(defects, headers="keys", tablefmt="latex_booktabs")
-        + "\n"
+    tables = (
+        "\\section*{Defects at a glance}\n"
+        + tabulate(defects, headers="keys", tablefmt="latex_booktabs")
+        + "\n\\section*{Every statement}\n"
+        + "{\\small\n"
         + tabulate(rows, headers="keys", tablefmt="latex_booktabs")
-        + "\n"
+        + "\n}"
     )
+    title = "Errata: the reference document, formula by formula"
+    return latex_document(title, tables, packages=("booktabs",))
 
 
 FORMATS = {
