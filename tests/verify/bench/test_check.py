@@ -7,6 +7,7 @@ from verify.bench import processes
 
 
 def test_bench_check_smoke(monkeypatch):
+    pytest.importorskip("scipy", reason="SciPy's checker is a contender: pip install -e '.[bench]'")
     # One small network, short blocks, no pauses, and no `chainrule verify` subprocesses.
     monkeypatch.setattr(bench, "MIN_BLOCK_SECONDS", 0.0)
     monkeypatch.setattr(processes, "PAUSE_SECONDS", 0.0)
