@@ -3,9 +3,9 @@
 A bug can hide in a whole network's gradient: a softmax whose backward keeps only the Jacobian's
 diagonal, followed by cross-entropy, still gives the right p - y. Checked on its own, the piece
 shows it plainly. Each check draws seeded inputs (kept away from 0, where ReLU-like functions have
-their kink), runs ``gradcheck`` (``verify.oracle.check``) on a scalar made from the piece, and
-returns the same :class:`GradientReport` as ``check_gradients``, its findings named after what the
-gradient is taken with respect to:
+their kink), runs ``gradcheck`` (``verify.oracle.blackbox_check``) on a scalar made from the piece,
+and returns the same :class:`GradientReport` as ``check_gradients``, its findings named after what
+the gradient is taken with respect to:
 
 ``check_activation(fn, grad)``
     ``z^1``: the derivative da/dz of an elementwise activation (``grad(z)``, or ``grad(a)`` with
@@ -45,7 +45,7 @@ from verify.core.validation import (
     check_dtype,
     check_int,
 )
-from verify.oracle.check import GradientReport, gradcheck
+from verify.oracle.blackbox_check import gradcheck
 from verify.oracle.conventions import (
     TARGETS,
     activation_family,
@@ -55,6 +55,7 @@ from verify.oracle.conventions import (
 )
 from verify.oracle.diagnosis import explain_factor
 from verify.oracle.layouts import get_layout
+from verify.oracle.report import GradientReport
 
 __all__ = ["check_activation", "check_cost", "check_layer"]
 

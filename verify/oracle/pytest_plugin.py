@@ -74,8 +74,8 @@ class GradientOracle:
         return reports
 
     def gradcheck(self, loss_fn, grad_fn, params, **options):
-        """``verify.oracle.check.gradcheck`` (black-box mode): a GradientReport."""
-        from verify.oracle.check import gradcheck
+        """``verify.oracle.blackbox_check.gradcheck`` (black-box mode): a GradientReport."""
+        from verify.oracle.blackbox_check import gradcheck
 
         return gradcheck(loss_fn, grad_fn, params, **options)
 
