@@ -126,13 +126,23 @@ def estimate(method: str, values, displacements, f0: float, x: np.ndarray):
         return gradient, error
     values = np.asarray(values, dtype=np.float64)
     displacements = np.asarray(displacements, dtype=np.float64)
+    # A loss at an overflow (inf, NaN) gives NaN here, which ``mark_nonfinite`` turns into "no
+    # estimate": the arithmetic on it must not warn.
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _central_estimates(method, values, displacements, eps)
+
+
+def _central_estimates(method: str, values, displacements, eps: float):
     # Central differences at h, 2h (, 4h), and how much rounding of the values each can carry.
-    quotients, roundings = [], []
+    # The rounding bound is scaled by eps before the division by the width, so that a loss near
+    # the float64 maximum still gets a finite bound.
+    quotients, rounding = [], []
     for plus in range(0, len(values), 2):
         width = displacements[plus] - displacements[plus + 1]
         quotients.append((values[plus] - values[plus + 1]) / width)
-        roundings.append((np.abs(values[plus]) + np.abs(values[plus + 1])) / np.abs(width))
-    rounding = [_ROUNDING_ULPS * eps * r for r in roundings]
+        carried = _ROUNDING_ULPS * eps * np.abs(values[plus])
+        carried += _ROUNDING_ULPS * eps * np.abs(values[plus + 1])
+        rounding.append(carried / np.abs(width))
     if method == "central":
         d1, d2 = quotients
         return d1, _TRUNCATION_SAFETY * np.abs(d2 - d1) / 3 + rounding[0]
@@ -152,12 +162,22 @@ def one_sided_kinks(values, displacements, f0: float) -> np.ndarray:
     central evaluations at h and 2h (``values[:4]``) and ``f0``, disagree by more than their
     rounding and more than eps^(1/3) of the slope (see ``verify.core.finite_differences``).
     """
-    values = np.asarray(values, dtype=np.float64)
+    # The test is the same for the loss times any constant: divided by |f0|, a loss near the
+    # float64 maximum cannot overflow in the combinations below.
+    scale = abs(f0) if np.isfinite(f0) and abs(f0) > 1 else 1.0
+    values = np.asarray(values, dtype=np.float64) / scale
+    f0 = f0 / scale
     f1, fm1, f2, fm2 = values[:4]
     h = (np.asarray(displacements[0], np.float64) - np.asarray(displacements[1], np.float64)) / 2
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _kinked(
+            f0, f1, fm1, f2, fm2, h, float(np.finfo(np.asarray(displacements).dtype).eps)
+        )
+
+
+def _kinked(f0, f1, fm1, f2, fm2, h, eps: float) -> np.ndarray:
     right = (-3 * f0 + 4 * f1 - f2) / (2 * h)
     left = (3 * f0 - 4 * fm1 + fm2) / (2 * h)
-    eps = float(np.finfo(np.asarray(displacements).dtype).eps)
     noise = (
         _ROUNDING_ULPS
         * eps
