@@ -399,10 +399,37 @@ def test_functions_that_mix_samples_are_refused_by_the_stacked_paths():
     )
     X, y = np.ones((3, 2)), np.zeros((3, 1))
     X[0, 0] = 2.0
-    with pytest.raises(ValueError, match=r"activations\[0\] \('centred'\) must act on each sample"):
+    advice = r"for network_gradient; use numerical_gradient\(network_loss\(...\)\)"
+    with pytest.raises(
+        ValueError,
+        match=r"activations\[0\] \('centred'\) must act on each sample \(row\) separately "
+        + advice,
+    ):
         network_gradient(Network([2, 2, 1], [centred, "identity"], "squared_error"), X, y)
-    with pytest.raises(ValueError, match=r"cost 'batch_sized' must give each sample's cost"):
+    with pytest.raises(
+        ValueError,
+        match=r"cost 'batch_sized' must give each sample's cost from its own row " + advice,
+    ):
         network_gradient(Network([2, 1], "identity", batch_sized), X, y)
+    # Two samples are enough to see it; one sample cannot mix with another.
+    with pytest.raises(ValueError, match="cost 'batch_sized'"):
+        network_gradient(Network([2, 1], "identity", batch_sized), X[:2], y[:2])
+    assert network_gradient(Network([2, 1], "identity", batch_sized), X[:1], y[:1]).method
+
+
+def test_a_loss_that_is_not_finite_is_refused_with_its_value():
+    net = Network([2, 1], "identity", "squared_error", seed=0)
+    # z = 1e155 is finite; its squared error, 5e309, is not.
+    X, y = np.array([[1e155, 0.0]]), np.zeros((1, 1))
+    net.params = [(np.array([[1.0, 0.0]]), np.zeros(1))]
+    with pytest.raises(ValueError, match=r"the network's loss must be finite on \(X, y\), got inf"):
+        network_gradient(net, X, y)
+
+
+@pytest.mark.parametrize("method", ["central", "complex", "richardson"])
+def test_the_result_names_its_method(method):
+    net, X, y = problem("tanh", "sigmoid", "cross_entropy")
+    assert network_gradient(net, X, y, method=method).method == method
 
 
 def quadratic(p):

@@ -353,6 +353,13 @@ def _activation(function):
         (lambda z: np.exp(3 * z), False),
         (lambda z: np.where(z > 0, 1e3 * z, 1e3 * (1 + 1e-5) * z), True),  # relative 1e-5 of 1e3
         (lambda z: np.maximum(z + 1.0, 0), False),  # its kink is at -1, not at 0
+        # The threshold is 1e-6 of the slope, and of 1 for slopes under 1: both sides of it.
+        (lambda z: np.where(z > 0, (1 + 1.5e-6) * z, z), True),
+        (lambda z: np.where(z > 0, (1 + 0.5e-6) * z, z), False),
+        (lambda z: np.where(z > 0, 1e-3 * (1 + 1.5e-3) * z, 1e-3 * z), True),  # jump 1.5e-6
+        (lambda z: np.where(z > 0, 1e-3 * (1 + 0.5e-3) * z, 1e-3 * z), False),  # jump 0.5e-6
+        (lambda z: np.where(z > 0, 1e3 * (1 + 1.5e-6) * z, 1e3 * z), True),
+        (lambda z: np.where(z > 0, 1e3 * (1 + 0.5e-6) * z, 1e3 * z), False),
     ],
 )
 def test_kinked_at_zero_on_both_sides_of_its_threshold(function, kinked):
