@@ -14,10 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from numeric.activations import ACTIVATIONS, Activation, softplus
+from numeric.activations import ACTIVATIONS, LOGADDEXP_BELOW, Activation, real_softplus, softplus
 from numeric.validation import Description, argument_error
 
-__all__ = ["COSTS", "FUSED", "Cost", "get_cost"]
+__all__ = ["COSTS", "FUSED", "Cost", "get_cost", "sigmoid_cross_entropy"]
 
 Array = np.ndarray
 
@@ -195,6 +195,40 @@ COSTS: dict[str, Cost] = {
 }
 
 
+def sigmoid_cross_entropy(
+    z: Array, y: Array, *, out: Array | None = None, spare: Array | None = None
+) -> Array:
+    """The binary cross-entropy of sigmoid(z) computed from z, each row's sum over the units of
+    log(1 + e^z) - y z: ``FUSED``'s form of the sigmoid output with the cross-entropy.
+
+    Real z of ``LOGADDEXP_BELOW`` entries or more takes ``real_softplus`` (SIMD passes) and sums
+    the rows by a product with ones (one BLAS call, about five times faster than NumPy's
+    reduction of many short rows); complex z (complex steps) the analytic ``softplus``.
+
+    Parameters
+    ----------
+    z, y : ndarray, shape (..., n_samples, N^L)
+    out, spare : ndarray or None
+        Scratch arrays of z's shape and dtype (neither of them z) that a caller evaluating many
+        batches keeps: fresh memory of this size costs page faults on every call. None allocates.
+
+    Returns
+    -------
+    ndarray, shape (..., n_samples)
+    """
+    if np.iscomplexobj(z) or np.size(z) < LOGADDEXP_BELOW:
+        return (softplus(z) - y * z).sum(axis=-1)
+    z, y = np.asarray(z), np.asarray(y)
+    same_shape = np.shape(y) == z.shape or np.broadcast_shapes(np.shape(y), z.shape) == z.shape
+    if np.result_type(z, y) != z.dtype or not same_shape:
+        per_unit = real_softplus(z) - y * z
+    else:
+        spare = np.empty_like(z) if spare is None else spare
+        per_unit = real_softplus(z, out, spare=spare)
+        per_unit -= np.multiply(y, z, out=spare)
+    return per_unit @ np.ones(per_unit.shape[-1], per_unit.dtype)
+
+
 def _log_softmax(z: Array) -> Array:
     shifted = z - z.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
@@ -205,9 +239,7 @@ def _log_softmax(z: Array) -> Array:
 # "sigmoid" never takes the shortcut.
 FUSED: dict[tuple[Activation, Cost], Callable[[Array, Array], Array]] = {
     # sum_k log(1 + e^z) - y z  ==  -(y log a + (1 - y) log(1 - a)) with a = sigmoid(z)
-    (ACTIVATIONS["sigmoid"], COSTS["cross_entropy"]): lambda z, y: (softplus(z) - y * z).sum(
-        axis=-1
-    ),
+    (ACTIVATIONS["sigmoid"], COSTS["cross_entropy"]): sigmoid_cross_entropy,
     (ACTIVATIONS["softmax"], COSTS["categorical_cross_entropy"]): lambda z, y: (
         -(y * _log_softmax(z)).sum(axis=-1)
     ),

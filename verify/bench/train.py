@@ -295,7 +295,7 @@ class MinimalStep:
             np.negative(z, out=a)  # sigmoid: 1 / (1 + e^{-z}), in place
             np.exp(a, out=a)
             a += 1
-            np.reciprocal(a, out=a)
+            np.divide(1, a, out=a)  # np.reciprocal's quotient, by divide's faster (SIMD) loop
         delta = self.delta[L - 1]
         np.subtract(outputs[L - 1], self.y, out=delta)
         delta *= self.scale
