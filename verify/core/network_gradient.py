@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from numeric import Activation, Network, kernels
+from numeric.costs import FUSED, sigmoid_cross_entropy
 from verify.core.estimators import (
     METHODS,
     FDResult,
@@ -143,6 +144,39 @@ class _Stacks:
     # output units of terms that depend on that unit alone (``observe_separable``); else None.
     unit_costs: np.ndarray | None = None
     _cache: dict = field(default_factory=dict, repr=False)
+    # The cost's form computed from z^L where the output activation and cost fuse
+    # (``numeric.costs.FUSED``), else None; a^L is then never evaluated.
+    fused: Callable | None = field(init=False)
+
+    def __post_init__(self):
+        net = self.network
+        self.fused = FUSED.get((net.activations[-1], net.cost))
+
+    @classmethod
+    def of(cls, network: Network, X, y, *, complex_step: bool) -> _Stacks:
+        """The stacks of ``network`` on a checked batch (X, y): its forward pass, each layer's
+        observed traits (elementwise, kinked), the unperturbed per-sample costs and, where the
+        cost is seen to be a sum over output units, their unit-by-unit values. Raises ValueError
+        for activations or costs that mix samples."""
+        zs, acts = kernels.forward(network.params, network.activations, X)
+        stacks = cls(
+            network,
+            zs,
+            acts,
+            y,
+            [_elementwise(act) for act in network.activations],
+            [kinked_at_zero(act) for act in network.activations],
+            complex_step,
+        )
+        stacks.check_samples_separate()
+        with np.errstate(all="ignore"):
+            stacks.base_costs = np.asarray(stacks.sample_costs(zs[-1], acts[-1], y))
+        stacks.observe_separable()
+        return stacks
+
+    def _output(self, z):
+        """sigma^L(z) where the per-sample costs read it, else None."""
+        return self.network.activations[-1](z) if self.fused is None else None
 
     def costs(self, m: int, units, change, rows=None):
         """Per-sample costs of each perturbed copy, shape (k, n_rows), and which crossed a kink."""
@@ -158,7 +192,9 @@ class _Stacks:
             a_after = net.activations[m](z_after.reshape(-1, 1)).reshape(change.shape)
             change_a = a_after - self._column_values(self.acts[m + 1], ("a", m + 1), units, rows)
             W_rows = self._transposed(net.params[m + 1][0], ("W", m + 1))[units]
-            z = np.multiply(change_a[:, :, None], W_rows[:, None, :])
+            shape = (k, change_a.shape[1], W_rows.shape[1])
+            z = self._scratch(("rank one", m + 1), shape, np.result_type(change_a, W_rows))
+            np.multiply(change_a[:, :, None], W_rows[:, None, :], out=z)
             z += self._rows(self.zs, m + 1, rows)
             return self._forward(m + 1, z, crossed, rows, check_first=True)
         if last and self.unit_costs is not None and self.elementwise[m]:
@@ -166,7 +202,7 @@ class _Stacks:
             # unit's term is evaluated, not every unit's.
             return self._column_costs(units, z_after, rows), crossed
         z_rows = self._rows(self.zs, m, rows)
-        z = np.empty((k, *z_rows.shape[1:]), dtype=np.result_type(z_rows, change))
+        z = self._scratch(("z", m), (k, *z_rows.shape[1:]), np.result_type(z_rows, change))
         z[...] = z_rows
         z[np.arange(k), :, units] += change
         return self._forward(m, z, crossed, rows, check_first=False)
@@ -187,6 +223,24 @@ class _Stacks:
             return self._transposed(array, key)[units]
         return array[rows, units][:, None]
 
+    def _scratch(self, key, shape, dtype) -> np.ndarray:
+        """An array of ``shape`` and ``dtype`` kept for the next chunk's same use: freshly
+        allocated memory of this size costs page faults on every chunk (about a quarter of the
+        time of a full check in parameters mode). Its values are used within one ``costs``."""
+        full = ("scratch", key, shape, np.dtype(dtype))
+        array = self._cache.get(full)
+        if array is None:
+            array = self._cache[full] = np.empty(shape, dtype)
+        return array
+
+    def _tiled(self, row, key, count: int) -> np.ndarray:
+        """``count`` copies of ``row`` stacked, made once: adding it is one contiguous pass, about
+        four times faster than broadcasting a short row over many."""
+        full = ("tiled", key, count)
+        if full not in self._cache:
+            self._cache[full] = np.tile(row, (count, 1))
+        return self._cache[full]
+
     def _transposed(self, array, key):
         """``array.T`` made contiguous once (row gathers of it are then contiguous copies)."""
         if key not in self._cache:
@@ -196,10 +250,9 @@ class _Stacks:
     def _column_costs(self, units, z_after, rows):
         """Per-sample costs when only column units[r] of z^L moved to ``z_after`` (k, n_rows):
         the unperturbed cost, minus that unit's term before, plus after."""
-        output = self.network.activations[-1]
         flat = z_after.reshape(-1, 1)
         y_column = self._column_values(self.y, ("y",), units, rows).reshape(-1, 1)
-        after = self.sample_costs(flat, output(flat), y_column).reshape(z_after.shape)
+        after = self.sample_costs(flat, self._output(flat), y_column).reshape(z_after.shape)
         before = self._column_values(self.unit_costs, ("unit costs",), units, rows)
         base = self.base_costs[None] if rows is None else self.base_costs[rows][:, None]
         return base + (after - before)
@@ -245,15 +298,23 @@ class _Stacks:
             if self.kinked[m] and (m > start or check_first):
                 crossed |= self._crossed(self._rows(self.zs, m, rows), z)
             flat = z.reshape(k * n_rows, -1)
-            a = net.activations[m](flat)
             if m == net.n_layers - 1:
-                return self.sample_costs(flat, a, self._stacked_y(k, rows)).reshape(
-                    k, n_rows
-                ), crossed
+                return self._last_costs(flat, self._stacked_y(k, rows)).reshape(k, n_rows), crossed
+            a = np.asarray(net.activations[m](flat))
             W, b = net.params[m + 1]
-            z = np.matmul(a, W.T)
-            z += b
+            z = self._scratch(("z", m + 1), (k * n_rows, W.shape[0]), np.result_type(a, W))
+            np.matmul(a, W.T, out=z)
+            z += self._tiled(b, ("b", m + 1), k * n_rows)
             z = z.reshape(k, n_rows, -1)
+
+    def _last_costs(self, z, y):
+        """``sample_costs`` of a stack's z^L (k * n_rows, N^L), a scratch array: the sigmoid
+        cross-entropy's fused form writes into scratch arrays kept from chunk to chunk."""
+        if self.fused is sigmoid_cross_entropy and z.dtype.kind == "f":
+            out = self._scratch(("cost", 0), z.shape, z.dtype)
+            spare = self._scratch(("cost", 1), z.shape, z.dtype)
+            return sigmoid_cross_entropy(z, y, out=out, spare=spare)
+        return self.sample_costs(z, self._output(z), y)
 
     def check_samples_separate(self) -> None:
         """Stacks treat samples independently: refuse activations or costs that mix them."""
@@ -383,24 +444,11 @@ def network_gradient(
             got=repr(evaluations),
         )
     X, y = network.check_data(X, y)
-    zs, acts = kernels.forward(network.params, network.activations, X)
-    stacks = _Stacks(
-        network,
-        zs,
-        acts,
-        y,
-        [_elementwise(act) for act in network.activations],
-        [kinked_at_zero(act) for act in network.activations],
-        method == "complex",
-    )
-    stacks.check_samples_separate()
-    with np.errstate(all="ignore"):
-        costs = stacks.sample_costs(zs[-1], acts[-1], y)
+    stacks = _Stacks.of(network, X, y, complex_step=method == "complex")
+    costs = stacks.base_costs
     f0 = float(stacks.reduce(costs[None])[0])
     if not np.isfinite(f0):
         raise ValueError(f"the network's loss must be finite on (X, y), got {f0}")
-    stacks.base_costs = np.asarray(costs)
-    stacks.observe_separable()
     layer_gradient = _by_parameters if perturb == "parameters" else _by_preactivations
     gradients, errors, kinks = [], [], []
     made = 0

@@ -42,3 +42,32 @@ def test_build_checker_refuses_an_unknown_checker():
         bench.build_checker("chainrule forward (parameters)", (3, 4, 2))
     with pytest.raises(ValueError, match="`checkers` must name checkers of the benchmark"):
         bench.bench_check(checkers=["jax.test_util.check_grads"])
+
+
+@pytest.mark.parametrize(("method", "evaluations"), [("central", 2), ("complex", None)])
+def test_the_parameters_check_does_not_depend_on_how_its_stacks_are_chunked(method, evaluations):
+    # The stacked evaluations keep their arrays from chunk to chunk (scratch, tiled biases, the
+    # fused cost's buffers): chunks of one, of a size that leaves a shorter last chunk, and the
+    # default must give the same gradient, each within its own error bound of backprop's.
+    import numpy as np
+
+    from verify.bench.common import bench_problem
+    from verify.core.network_gradient import network_gradient
+
+    net, X, y = bench_problem((6, 9, 7, 5), 12)  # 12 x 5 outputs: the SIMD softplus path
+    reference = net.gradients(X, y)
+    results = [
+        network_gradient(
+            net, X, y, method=method, perturb="parameters", evaluations=evaluations, chunk=chunk
+        )
+        for chunk in (1, 7, None)
+    ]
+    for result in results:
+        for (dW, db), (eW, eb), (gW, gb) in zip(result.gradient, result.error, reference):
+            assert np.all(np.abs(dW - gW) <= eW + 1e-13) and np.all(np.abs(db - gb) <= eb + 1e-13)
+    first = results[0]
+    for other in results[1:]:
+        for (dW, db), (eW, eb), (dW1, db1), (eW1, eb1) in zip(
+            first.gradient, first.error, other.gradient, other.error
+        ):
+            assert np.all(np.abs(dW - dW1) <= eW + eW1) and np.all(np.abs(db - db1) <= eb + eb1)
