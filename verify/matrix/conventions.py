@@ -17,6 +17,7 @@ functions only, so they see the same definitions and none of the derivatives.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -116,16 +117,24 @@ class ConventionSet:
     # -- symbolic side: derive objects from the definitions alone --------------------------
 
     def symbolic_activation(self, name: str):
-        import sympy as sp
-
-        import derive
-
         if name == "sigmoid" and self.sigmoid_exponent_sign > 0:
-            return derive.SymbolicActivation("sigmoid", lambda z: 1 / (1 + sp.exp(z)))
+            return _flipped_sigmoid()
         return name
 
     def symbolic_cost(self, name: str):
         return name
+
+
+@functools.cache
+def _flipped_sigmoid():
+    """The document's sigmoid 1/(1 + e^z), made once: an activation caches what it derives
+    (its derivative in terms of its output needs sympy.solve), so a new one per case would
+    derive it again each time."""
+    import sympy as sp
+
+    import derive
+
+    return derive.SymbolicActivation("sigmoid", lambda z: 1 / (1 + sp.exp(z)))
 
 
 CORRECTED = ConventionSet(
