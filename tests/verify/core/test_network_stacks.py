@@ -51,6 +51,8 @@ CASES = [
     ([3, 4, 5, 6, 2], ["sigmoid", "tanh", "softplus", "identity"], "squared_error"),
     ([2, 3, 4], ["tanh", "softmax"], "categorical_cross_entropy"),
     ([2, 5, 3], ["softplus", "tanh"], "squared_error"),
+    # Kinked layers: each copy's crossings are judged against the unperturbed rows.
+    ([3, 4, 5, 2], ["relu", "leaky_relu", "sigmoid"], "cross_entropy"),
 ]
 
 
@@ -64,7 +66,7 @@ def test_every_layers_stacked_costs_are_the_plain_forward_pass(
     zs = stacks.zs
     rng = np.random.default_rng(1)
     for m in range(net.n_layers):
-        k = 7
+        k = 3  # fewer copies than samples, so that the two cannot be confused
         units = rng.integers(0, sizes[m + 1], k)
         rows = rng.integers(0, X.shape[0], k) if one_sample_per_copy else None
         n_rows = 1 if one_sample_per_copy else X.shape[0]
