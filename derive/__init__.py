@@ -36,7 +36,13 @@ from derive.network import (
     SymbolicNetwork,
     derive_network,
 )
-from derive.proof import ParameterProof, ProofResult, prove
+from derive.proof import (
+    ParameterProof,
+    ProofBudgetExceeded,
+    ProofProgress,
+    ProofResult,
+    prove,
+)
 from derive.report import FORMATS, render_equations, render_report
 from derive.tables import FormulaCheck, Kink, check_document_tables
 
@@ -55,6 +61,8 @@ __all__ = [
     "OutputDelta",
     "Parameter",
     "ParameterProof",
+    "ProofBudgetExceeded",
+    "ProofProgress",
     "ProofResult",
     "SymbolicActivation",
     "SymbolicCost",

@@ -14,8 +14,8 @@ import sympy as sp
 
 import derive
 import derive.proof as proof_module
+from derive import ProofBudgetExceeded, ProofProgress
 from derive.algebra import Differentiator, differentiate
-from derive.proof import ProofBudgetExceeded, ProofProgress
 from verify.cli import main
 
 HIDDEN = list(derive.ACTIVATIONS)
