@@ -157,3 +157,19 @@ def test_unit_targets_at_the_ends_are_accepted_and_just_outside_refused():
     for bad in (-1e-12, 1 + 1e-12):
         with pytest.raises(ValueError, match=r"`y` must be in \[0, 1\] for cost 'cross_entropy'"):
             net.loss([[0.0]], [bad])
+
+
+def test_sampled_targets_lie_on_their_grid_and_in_their_domain():
+    rng = np.random.default_rng(0)
+    real = COSTS["squared_error"].sample_targets(rng, 4000, 5)
+    unit = COSTS["cross_entropy"].sample_targets(rng, 4000, 5)
+    dist = COSTS["categorical_cross_entropy"].sample_targets(rng, 4000, 5)
+    # Real targets: multiples of 1/256 around N(0, 1) (20,000 draws: the std within 3%).
+    np.testing.assert_array_equal(real * 256, np.round(real * 256))
+    assert abs(real.std() - 1) < 0.03 and abs(real.mean()) < 0.03
+    # Unit targets: every multiple of 1/256 strictly inside (0, 1), and nothing else.
+    assert set(np.unique(unit * 256).astype(int)) == set(range(1, 256))
+    # Distributions: multiples of 1/16, rows that sum to exactly 1, zeros included.
+    np.testing.assert_array_equal(dist * 16, np.round(dist * 16))
+    np.testing.assert_array_equal(dist.sum(axis=1), 1.0)
+    assert dist.min() == 0.0

@@ -65,3 +65,30 @@ def test_complex_steps_give_the_derivative(make, slope_below):
 def test_parameters_must_be_finite_real_numbers(make, name, bad):
     with pytest.raises(TypeError, match=rf"^`{name}` must be a finite real number, got "):
         make(bad)
+
+
+# Points between -1 and 1 as well: a threshold moved from 0 to 1 (or -1) shows only there.
+NEAR_ZERO = np.array([[-0.6, -1e-3, 1e-3, 0.4, 0.999]])
+
+
+@pytest.mark.parametrize("slope", [0.2, -0.5])
+def test_leaky_relu_near_zero_by_hand(slope):
+    act = make_leaky_relu(slope)
+    z = NEAR_ZERO
+    expected = np.where(z > 0, z, slope * z)
+    np.testing.assert_array_equal(act(z), expected)
+    np.testing.assert_array_equal(act.derivative(z, act(z)), np.where(z > 0, 1.0, slope))
+
+
+@pytest.mark.parametrize("alpha", [0.5, 3.0])
+def test_elu_near_zero_by_hand(alpha):
+    act = make_elu(alpha)
+    z = NEAR_ZERO
+    expected = [[z0 if z0 > 0 else alpha * math.expm1(z0) for z0 in z[0]]]
+    np.testing.assert_allclose(act(z), expected, rtol=1e-15)
+    slopes = [[1.0 if z0 > 0 else alpha * math.exp(z0) for z0 in z[0]]]
+    np.testing.assert_allclose(act.derivative(z, act(z)), slopes, rtol=1e-15)
+    # The complex step (verify's finite differences) takes the same branch as the real value.
+    step = act(z + 1e-30j)
+    np.testing.assert_allclose(step.real, expected, rtol=1e-15)
+    np.testing.assert_allclose(step.imag / 1e-30, slopes, rtol=1e-15)

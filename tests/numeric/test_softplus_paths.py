@@ -177,8 +177,18 @@ def test_sigmoid_cross_entropy_scratch_arrays_and_broadcast_targets():
     np.testing.assert_allclose(result, expected, rtol=1e-13)
     np.testing.assert_array_equal(z, kept)  # z itself is left alone
     # Targets of another dtype take the allocating path, promoted as NumPy would.
-    mixed = sigmoid_cross_entropy(z.astype(np.float32), y)
+    z32 = z.astype(np.float32)
+    mixed = sigmoid_cross_entropy(z32, y)
     assert mixed.dtype == np.float64
+    exact32 = (np.logaddexp(0, z32.astype(np.float64)) - y * z32).sum(axis=-1)
+    scale = (np.abs(np.logaddexp(0, z)) + np.abs(y * z)).sum(axis=-1)
+    assert np.all(np.abs(mixed - exact32) <= 4 * 8 * np.finfo(np.float32).eps * scale)
+    # Targets of a larger shape than z (one batch against three sets of targets) broadcast too.
+    wide = sigmoid_cross_entropy(z[0], np.stack([y, 1 - y]))
+    np.testing.assert_allclose(wide[0], expected[0], rtol=1e-13)
+    np.testing.assert_allclose(
+        wide[1], (np.logaddexp(0, z[0]) - (1 - y) * z[0]).sum(-1), rtol=1e-13
+    )
     complex_step = sigmoid_cross_entropy(z + 1e-20j, y)
     np.testing.assert_allclose(complex_step.real, expected, rtol=1e-13)
 
@@ -209,3 +219,12 @@ def test_a_large_step_whose_update_overflows_is_undone(dtype):
     for (W, b), (W0, b0) in zip(net.params, before):
         np.testing.assert_array_equal(W, W0)
         np.testing.assert_array_equal(b, b0)
+
+
+def test_softplus_of_a_complex_step_near_zero_is_value_and_slope():
+    # The complex branch splits at Re z = 0; between 0 and 1 its two forms must still agree with
+    # log(1 + e^z) and with the slope sigmoid(z) in the imaginary part.
+    z = np.array([-0.6, -1e-3, 1e-3, 0.4, 0.999, 3.0])
+    step = softplus(z + 1e-30j)
+    np.testing.assert_allclose(step.real, [reference_softplus(v) for v in z], rtol=1e-15)
+    np.testing.assert_allclose(step.imag / 1e-30, 1 / (1 + np.exp(-z)), rtol=1e-15)
