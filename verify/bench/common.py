@@ -1,8 +1,9 @@
 """Shared machinery for chainrule's benchmarks: problems, timing, thread limits, notes, sections.
 
-The machine is noisy and shared, so a single absolute time proves nothing: every benchmark runs the
-contenders interleaved in one process, repeats each block several times, pauses between blocks (a
-peer's worker threads keep spinning for a moment after it returns), and reports medians and ratios.
+The machine is noisy and shared, so a single absolute time proves nothing: every benchmark times
+its contenders each in its own process, in alternating rounds (``verify.bench.processes``), and
+reports medians, bests, spreads and ratios; slow or cold work is timed call by call
+(``median_of_calls``).
 Every benchmark times the same kind of problem (``bench_problem``: ``verify.core.problems``'
 parameters, batch and targets), measures accuracy the same way (``max_relative_error``) and states
 its machine (``machine_line``) and its targets (``target_note``) alike.
@@ -35,14 +36,10 @@ __all__ = [
     "machine_line",
     "max_relative_error",
     "median_of_calls",
-    "median_time",
-    "paired_times",
     "target_note",
     "torch_available",
     "write_section",
 ]
-
-PAUSE_SECONDS = 0.05
 
 
 @dataclass
@@ -101,56 +98,6 @@ def max_relative_error(candidate, reference) -> float:
 
 
 # -- timing ---------------------------------------------------------------------------------------
-
-
-def median_time(
-    fn: Callable[[], object], *, repeat: int = 7, min_time: float = 0.05, warmup: bool = True
-) -> float:
-    """Median seconds per call of ``fn`` over ``repeat`` blocks, each lasting >= ``min_time``.
-
-    A call lasting ``min_time`` or more is a block of its own; ``warmup=False`` skips the untimed
-    first call (when the caller has just made one).
-    """
-    if warmup:
-        fn()  # warm-up: caches, lazy imports, allocator
-    number = 1
-    while True:
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_time or number >= 1 << 20:
-            break
-        number *= 2
-    times = [elapsed / number]
-    for _ in range(repeat - 1):
-        time.sleep(PAUSE_SECONDS)
-        start = time.perf_counter()
-        for _ in range(number):
-            fn()
-        times.append((time.perf_counter() - start) / number)
-    return statistics.median(times)
-
-
-def paired_times(
-    contenders: dict[str, Callable[[], object]],
-    *,
-    rounds: int = 5,
-    min_time: float = 0.05,
-    repeat: int = 3,
-    warmup: bool = True,
-) -> dict[str, float]:
-    """Median time per call of each contender, in interleaved rounds (A B C, A B C, ...).
-
-    Each round times every contender by ``median_time`` (``repeat`` blocks of >= ``min_time``,
-    after a warm-up call unless ``warmup=False``), with a pause after each.
-    """
-    samples: dict[str, list[float]] = {name: [] for name in contenders}
-    for _ in range(rounds):
-        for name, fn in contenders.items():
-            samples[name].append(median_time(fn, repeat=repeat, min_time=min_time, warmup=warmup))
-            time.sleep(PAUSE_SECONDS)
-    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def median_of_calls(

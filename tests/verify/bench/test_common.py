@@ -45,19 +45,6 @@ def test_median_of_calls_runs_before_each_call():
     assert calls == ["before", "fn"] * 3 and seconds >= 0
 
 
-def test_paired_times_interleaves_and_can_skip_the_warm_up(monkeypatch):
-    monkeypatch.setattr(benchmarking, "PAUSE_SECONDS", 0.0)
-    calls = []
-    times = benchmarking.paired_times(
-        {"a": lambda: calls.append("a"), "b": lambda: calls.append("b")},
-        rounds=2,
-        min_time=0.0,
-        repeat=1,
-        warmup=False,
-    )
-    assert calls == ["a", "b", "a", "b"] and set(times) == {"a", "b"}
-
-
 def test_notes_say_the_machine_and_the_verdict():
     line = benchmarking.machine_line(2)
     assert line.startswith("Machine: ") and "NumPy" in line and "2 thread(s) per library" in line
