@@ -11,6 +11,7 @@ import shlex
 from pathlib import Path
 
 from numeric.files import atomic_write
+from verify.core.summary import TABLE_HEADERS
 from verify.site.mathml import inline
 from verify.site.page import Cell, badge, escape, page, table
 
@@ -104,20 +105,7 @@ def render_oracle_page(report, function: str = "") -> str:
         "<p>One row per layer and parameter: what the candidate's gradient is against "
         "chainrule's reference (cross-checked by complex-step differences), its largest "
         "relative error, where that occurs, and both values there.</p>",
-        table(
-            [
-                "layer",
-                "param",
-                "kind",
-                "max rel err",
-                "worst at",
-                "yours",
-                "reference",
-                "explanation",
-            ],
-            rows,
-            numeric=(0, 3, 5, 6),
-        ),
+        table(list(TABLE_HEADERS), rows, numeric=(0, 3, 5, 6)),
         '<h2 id="settings">What was checked</h2>',
         table(["setting", "value"], [[label, _value(value)] for label, value in shown]),
     ]
