@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import importlib.util
-import itertools
 import os
 import shutil
 import signal
@@ -394,6 +393,7 @@ def cmd_audit(args) -> int:
 def cmd_oracle(args) -> int:
     """Check the user's function in a child process (``verify.oracle.child``): its exit, death,
     hang, memory or prints cannot make the check pass or spoil the output."""
+    from verify.core.params import parameter_count
     from verify.oracle.check import GradientReport
     from verify.oracle.child import run_isolated
     from verify.oracle.conventions import declare, default_n_samples
@@ -405,7 +405,7 @@ def cmd_oracle(args) -> int:
         _writable_dir(args.output)
     sizes = list(args.sizes)
     n_samples = default_n_samples(sizes[-1]) if args.n_samples is None else args.n_samples
-    n_params = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    n_params = parameter_count(sizes)
     if n_params > ORACLE_MAX_PARAMS:
         raise ValueError(
             f"`--sizes` must describe at most {ORACLE_MAX_PARAMS:,} parameters for the oracle, "

@@ -23,7 +23,6 @@ import contextlib
 import importlib
 import subprocess
 import sys
-from itertools import pairwise
 
 import numpy as np
 
@@ -40,6 +39,7 @@ from verify.bench.common import (
 )
 from verify.bench.processes import time_in_processes, workers
 from verify.core.network_gradient import PERTURBATIONS, network_gradient, network_loss
+from verify.core.params import parameter_count
 
 __all__ = ["CHAINRULE_METHODS", "N_SAMPLES", "N_THREADS", "SIZES", "bench_check", "build_checker"]
 
@@ -226,7 +226,7 @@ def bench_check(*, repeats: int = 3, sizes=None, checkers=None) -> BenchResult:
     rows, summary = [], {}
     with workers(names) as pool:
         for layer_sizes in sizes:
-            n_params = sum(n_out * (n_in + 1) for n_in, n_out in pairwise(layer_sizes))
+            n_params = parameter_count(layer_sizes)
             spec = {"sizes": list(layer_sizes)}
             contenders = {
                 name: ("verify.bench.check:build_checker", {"checker": name, **spec})

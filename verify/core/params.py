@@ -26,6 +26,7 @@ array([0., 0.])
 
 from __future__ import annotations
 
+import itertools
 import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,7 @@ __all__ = [
     "is_group",
     "is_pair",
     "leaf_name",
+    "parameter_count",
     "real_leaf",
 ]
 
@@ -56,6 +58,15 @@ def is_group(item) -> bool:
 def is_pair(item) -> bool:
     """Whether ``item`` is a (W, b) pair: a group of two."""
     return is_group(item) and len(item) == 2
+
+
+def parameter_count(sizes: Sequence[int]) -> int:
+    """Parameters of a dense network of layer ``sizes``: a W^m and a b^m per layer.
+
+    >>> parameter_count([2, 3, 1])
+    13
+    """
+    return sum(n_out * (n_in + 1) for n_in, n_out in itertools.pairwise(sizes))
 
 
 def leaf_name(layer: int | None, param: str | None) -> str:

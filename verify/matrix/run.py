@@ -30,6 +30,7 @@ from numeric import ACTIVATIONS, COSTS
 from verify.core.compare import Finding, compare_gradients
 from verify.core.complex_step import complex_derivative
 from verify.core.finite_differences import network_gradient
+from verify.core.params import parameter_count
 from verify.core.problems import make_problem
 from verify.matrix.conventions import ConventionSet, get_conventions
 
@@ -289,7 +290,7 @@ def run_matrix(
         ]
     results = []
     for done, case in enumerate(cases, start=1):
-        n_params = sum(a * b + b for a, b in itertools.pairwise(case.sizes))
+        n_params = parameter_count(case.sizes)
         use_symbolic = cache if n_params <= SYMBOLIC_PARAMETER_LIMIT else None
         results.append(run_case(case, use_symbolic, errors[case.conventions]))
         if progress is not None:
